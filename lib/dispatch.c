@@ -1,0 +1,283 @@
+/* libnbdocaml host library: the nbdocaml_call_* functions.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * Each checks its arguments and that the plugin registered the callback,
+ * then goes through the glue's table, handing it this thread's error
+ * buffer.  The functions themselves are generated from NBDOCAML_CALLBACKS,
+ * one per row, from a definition per kind.  Nothing here allocates or
+ * takes a lock on the data path; the glue takes the runtime lock.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "host.h"
+
+static int
+fail (int cb, int errnum, const char *why)
+{
+  nbdocaml_internal_set_error (errnum, "%s: %s", nbdocaml_callback_name (cb),
+                               why);
+  return -1;
+}
+
+/* The checks every call starts with.  Returns 0 when the call may go on. */
+static inline int
+check_module (const nbdocaml_module *m, int cb)
+{
+  if (m == NULL)
+    return fail (cb, EINVAL, "the module handle is NULL");
+  if (!((m->registered >> cb) & 1))
+    return fail (cb, ENOTSUP, "the plugin did not register this callback");
+  nbdocaml_internal_current = (nbdocaml_module *) m;
+  return 0;
+}
+
+static inline int
+check_conn (const nbdocaml_conn *c, int cb)
+{
+  if (c == NULL)
+    return fail (cb, EINVAL, "the connection handle is NULL");
+  return check_module (c->m, cb);
+}
+
+/* OCaml receives count as int32 and offset as int64, both signed. */
+static inline int
+check_range (int cb, uint32_t count, uint64_t offset)
+{
+  if (count > INT32_MAX)
+    return fail (cb, EINVAL, "count does not fit OCaml's int32");
+  if (offset > INT64_MAX)
+    return fail (cb, EINVAL, "offset does not fit OCaml's int64");
+  return 0;
+}
+
+/* -- one generic implementation per kind ------------------------------- */
+
+static int
+call_module_void (nbdocaml_module *m, int cb)
+{
+  int r;
+
+  if (check_module (m, cb) == -1)
+    return -1;
+  /* dump_plugin prints to OCaml's stdout, which buffers apart from C's. */
+  if (cb == NBDOCAML_CB_DUMP_PLUGIN)
+    fflush (stdout);
+  r = m->g->module_void (cb, nbdocaml_internal_error ());
+  if (cb == NBDOCAML_CB_DUMP_PLUGIN)
+    m->g->flush ();
+  if (cb == NBDOCAML_CB_LOAD || cb == NBDOCAML_CB_UNLOAD) {
+    pthread_mutex_lock (&m->lock);
+    m->loaded = cb == NBDOCAML_CB_LOAD && r == 0;
+    pthread_mutex_unlock (&m->lock);
+  }
+  return r;
+}
+
+static int
+call_config (nbdocaml_module *m, int cb, const char *key, const char *value)
+{
+  if (check_module (m, cb) == -1)
+    return -1;
+  if (key == NULL || value == NULL)
+    return fail (cb, EINVAL, "key or value is NULL");
+  return m->g->config (key, value, nbdocaml_internal_error ());
+}
+
+static int
+call_thread_model (nbdocaml_module *m, int cb)
+{
+  if (m && !nbdocaml_module_has (m, cb))
+    return NBDOCAML_THREAD_MODEL_PARALLEL;
+  if (check_module (m, cb) == -1)
+    return -1;
+  return m->g->thread_model (nbdocaml_internal_error ());
+}
+
+static nbdocaml_conn *
+call_open (nbdocaml_module *m, int cb, int readonly)
+{
+  nbdocaml_conn *c;
+
+  if (check_module (m, cb) == -1)
+    return NULL;
+  c = malloc (sizeof *c);
+  if (c == NULL) {
+    fail (cb, ENOMEM, "out of memory");
+    return NULL;
+  }
+  c->m = m;
+  c->gc = m->g->open (readonly != 0, nbdocaml_internal_error ());
+  if (c->gc == NULL) {
+    free (c);
+    return NULL;
+  }
+  pthread_mutex_lock (&m->lock);
+  c->prev = NULL;
+  c->next = m->conns;
+  if (m->conns)
+    m->conns->prev = c;
+  m->conns = c;
+  pthread_mutex_unlock (&m->lock);
+  return c;
+}
+
+/* Closing frees the connection whatever the plugin's close does, so it
+ * skips the "registered" check: without close there is nothing to call. */
+static int
+call_close (nbdocaml_conn *c, int cb)
+{
+  nbdocaml_module *m;
+  int r;
+
+  if (c == NULL)
+    return fail (cb, EINVAL, "the connection handle is NULL");
+  m = c->m;
+  pthread_mutex_lock (&m->lock);
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    m->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  pthread_mutex_unlock (&m->lock);
+
+  nbdocaml_internal_current = m;
+  r = m->g->close (c->gc, nbdocaml_internal_error ());
+  free (c);
+  return r;
+}
+
+static int64_t
+call_get_size (nbdocaml_conn *c, int cb)
+{
+  if (check_conn (c, cb) == -1)
+    return -1;
+  return c->m->g->get_size (c->gc, nbdocaml_internal_error ());
+}
+
+static int
+call_conn_int (nbdocaml_conn *c, int cb)
+{
+  if (check_conn (c, cb) == -1)
+    return -1;
+  return c->m->g->conn_int (cb, c->gc, nbdocaml_internal_error ());
+}
+
+static int
+call_pread (nbdocaml_conn *c, int cb, void *buf, uint32_t count,
+            uint64_t offset, uint32_t flags)
+{
+  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+    return -1;
+  if (buf == NULL && count > 0)
+    return fail (cb, EINVAL, "buf is NULL");
+  return c->m->g->pread (c->gc, buf, count, offset, flags,
+                         nbdocaml_internal_error ());
+}
+
+static int
+call_pwrite (nbdocaml_conn *c, int cb, const void *buf, uint32_t count,
+             uint64_t offset, uint32_t flags)
+{
+  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+    return -1;
+  if (buf == NULL && count > 0)
+    return fail (cb, EINVAL, "buf is NULL");
+  return c->m->g->pwrite (c->gc, buf, count, offset, flags,
+                          nbdocaml_internal_error ());
+}
+
+static int
+call_flush (nbdocaml_conn *c, int cb, uint32_t flags)
+{
+  if (check_conn (c, cb) == -1)
+    return -1;
+  return c->m->g->flush_conn (c->gc, flags, nbdocaml_internal_error ());
+}
+
+static int
+call_range (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
+            uint32_t flags)
+{
+  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+    return -1;
+  return c->m->g->range (cb, c->gc, count, offset, flags,
+                         nbdocaml_internal_error ());
+}
+
+static int
+call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
+              uint32_t flags, nbdocaml_extent_fn add, void *opaque)
+{
+  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+    return -1;
+  if (add == NULL)
+    return fail (cb, EINVAL, "the add function is NULL");
+  return c->m->g->extents (c->gc, count, offset, flags, add, opaque,
+                           nbdocaml_internal_error ());
+}
+
+/* -- the public functions, one per row of NBDOCAML_CALLBACKS ---------- */
+
+#define DEFINE_module_void(E, c)                                            \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m)                   \
+  { return call_module_void (m, NBDOCAML_CB_##E); }
+#define DEFINE_config(E, c)                                                 \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m, const char *key,  \
+                                      const char *value)                    \
+  { return call_config (m, NBDOCAML_CB_##E, key, value); }
+#define DEFINE_thread_model(E, c)                                           \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m)                   \
+  { return call_thread_model (m, NBDOCAML_CB_##E); }
+#define DEFINE_open(E, c)                                                   \
+  NBDOCAML_API nbdocaml_conn *nbdocaml_call_##c (nbdocaml_module *m,        \
+                                                 int readonly)              \
+  { return call_open (m, NBDOCAML_CB_##E, readonly); }
+#define DEFINE_close(E, c)                                                  \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn)                  \
+  { return call_close (conn, NBDOCAML_CB_##E); }
+#define DEFINE_get_size(E, c)                                               \
+  NBDOCAML_API int64_t nbdocaml_call_##c (nbdocaml_conn *conn)              \
+  { return call_get_size (conn, NBDOCAML_CB_##E); }
+#define DEFINE_conn_bool(E, c)                                              \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn)                  \
+  { return call_conn_int (conn, NBDOCAML_CB_##E); }
+#define DEFINE_conn_fua(E, c) DEFINE_conn_bool (E, c)
+#define DEFINE_conn_cache(E, c) DEFINE_conn_bool (E, c)
+#define DEFINE_pread(E, c)                                                  \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn, void *buf,       \
+                                      uint32_t count, uint64_t offset,      \
+                                      uint32_t flags)                       \
+  { return call_pread (conn, NBDOCAML_CB_##E, buf, count, offset, flags); }
+#define DEFINE_pwrite(E, c)                                                 \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn, const void *buf, \
+                                      uint32_t count, uint64_t offset,      \
+                                      uint32_t flags)                       \
+  { return call_pwrite (conn, NBDOCAML_CB_##E, buf, count, offset, flags); }
+#define DEFINE_flush(E, c)                                                  \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn, uint32_t flags)  \
+  { return call_flush (conn, NBDOCAML_CB_##E, flags); }
+#define DEFINE_range(E, c)                                                  \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn, uint32_t count,  \
+                                      uint64_t offset, uint32_t flags)      \
+  { return call_range (conn, NBDOCAML_CB_##E, count, offset, flags); }
+#define DEFINE_extents(E, c)                                                \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn, uint32_t count,  \
+                                      uint64_t offset, uint32_t flags,      \
+                                      nbdocaml_extent_fn add, void *opaque) \
+  { return call_extents (conn, NBDOCAML_CB_##E, count, offset, flags,       \
+                         add, opaque); }
+
+#define DEFINE_(E, f, c, kind, i) DEFINE_##kind (E, c)
+NBDOCAML_CALLBACKS (DEFINE_)
+#undef DEFINE_
+
+NBDOCAML_API nbdocaml_module *
+nbdocaml_conn_module (const nbdocaml_conn *c)
+{
+  return c ? c->m : NULL;
+}

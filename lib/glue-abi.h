@@ -1,0 +1,83 @@
+/* libnbdocaml: the interface between the host library and the glue.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * The library comes in two halves.  The glue (runtime.c, gc_roots.c,
+ * callbacks.c, primitives.c) is archived into libnbdkitocaml.a and linked
+ * into every plugin .so, because only code inside that .so can safely use
+ * the .so's own copy of the OCaml runtime.  The host library (registry.c,
+ * dispatch.c, errors.c) never touches an OCaml value: it finds the glue's
+ * entry table with dlsym and calls through it.  This header is the whole
+ * contract between the halves, and the ABI number below must change
+ * whenever the table does.
+ */
+#ifndef NBDOCAML_GLUE_ABI_H
+#define NBDOCAML_GLUE_ABI_H
+
+#include <stdint.h>
+#include "nbdocaml.h"
+
+#define NBDOCAML_GLUE_ABI 1
+#define NBDOCAML_GLUE_ENTRY "nbdocaml_glue_entry_v1"
+
+/* A call's error: the message (callback name included) and errno.  The
+ * host passes its per-thread buffer, so the glue writes it only on error
+ * and the success path costs nothing. */
+#define NBDOCAML_ERROR_MAX 1024
+struct nbdocaml_error_buf {
+  int errnum;
+  char msg[NBDOCAML_ERROR_MAX];
+};
+
+/* Metadata strings, indexes for the string entry. */
+enum nbdocaml_glue_string {
+  NBDOCAML_STR_NAME, NBDOCAML_STR_LONGNAME, NBDOCAML_STR_VERSION,
+  NBDOCAML_STR_DESCRIPTION, NBDOCAML_STR_CONFIG_HELP, NBDOCAML_STR_COUNT
+};
+
+typedef void (*nbdocaml_glue_debug_fn) (const char *msg);
+
+struct nbdocaml_error_buf;
+
+/* One entry per kind of callback (see NBDOCAML_PROTO_* in nbdocaml.h); the
+ * cb argument says which callback of that kind.  gc is the glue's
+ * connection handle returned by open. */
+struct nbdocaml_glue {
+  uint32_t abi;                 /* NBDOCAML_GLUE_ABI */
+  uint32_t size;                /* sizeof (struct nbdocaml_glue) */
+
+  /* Start the runtime, running the module's top-level code.  debug
+   * receives NBDKit.debug messages from then on.  0, or -1 with err set. */
+  int (*start) (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err);
+  /* Shut the runtime down for good (it cannot be started again). */
+  void (*stop) (void);
+  /* Flush OCaml's stdout and stderr buffers. */
+  void (*flush) (void);
+
+  /* What register_plugin recorded; valid between start and stop. */
+  const char *(*string) (int which);
+  uint64_t registered;          /* bit cb set when callback cb is Some _ */
+  int has_threads;              /* threads.cmxa is linked */
+
+  int (*module_void) (int cb, struct nbdocaml_error_buf *err);
+  int (*config) (const char *key, const char *value,
+                 struct nbdocaml_error_buf *err);
+  int (*thread_model) (struct nbdocaml_error_buf *err);
+  void *(*open) (int readonly, struct nbdocaml_error_buf *err);
+  int (*close) (void *gc, struct nbdocaml_error_buf *err);
+  int64_t (*get_size) (void *gc, struct nbdocaml_error_buf *err);
+  /* conn_bool, conn_fua and conn_cache: the result is validated. */
+  int (*conn_int) (int cb, void *gc, struct nbdocaml_error_buf *err);
+  int (*pread) (void *gc, void *buf, uint32_t count, uint64_t offset,
+                uint32_t flags, struct nbdocaml_error_buf *err);
+  int (*pwrite) (void *gc, const void *buf, uint32_t count, uint64_t offset,
+                 uint32_t flags, struct nbdocaml_error_buf *err);
+  int (*flush_conn) (void *gc, uint32_t flags,
+                     struct nbdocaml_error_buf *err);
+  int (*range) (int cb, void *gc, uint32_t count, uint64_t offset,
+                uint32_t flags, struct nbdocaml_error_buf *err);
+  int (*extents) (void *gc, uint32_t count, uint64_t offset, uint32_t flags,
+                  nbdocaml_extent_fn add, void *opaque,
+                  struct nbdocaml_error_buf *err);
+};
+
+#endif /* NBDOCAML_GLUE_ABI_H */

@@ -1,0 +1,64 @@
+/* libnbdocaml glue: declarations shared by the files linked into plugins.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * Everything declared here lives inside one plugin .so and so belongs to
+ * exactly one OCaml runtime.  That is why the glue may keep its state in
+ * file-level variables: a second plugin has a second copy of them, just as
+ * it has a second copy of the runtime.
+ */
+#ifndef NBDOCAML_GLUE_H
+#define NBDOCAML_GLUE_H
+
+#include <stdint.h>
+#include <caml/mlvalues.h>
+#include "glue-abi.h"
+
+#define GLUE_HIDDEN __attribute__((__visibility__("hidden")))
+
+/* runtime.c: startup, shutdown and the runtime lock. */
+
+/* Take the runtime for the calling thread, registering the thread with
+ * systhreads first if needed; and give it back.  Use GLUE_HOLD_RUNTIME in
+ * a scope instead of calling these by hand. */
+GLUE_HIDDEN void nbdocaml_internal_acquire (void);
+GLUE_HIDDEN void nbdocaml_internal_release (int *unused);
+#define GLUE_HOLD_RUNTIME                                                   \
+  __attribute__((cleanup (nbdocaml_internal_release))) int glue_held_ =     \
+    (nbdocaml_internal_acquire (), 1)
+
+/* Forward a debug message to the host (runtime held). */
+GLUE_HIDDEN void nbdocaml_internal_debug (const char *msg);
+
+/* The table the host finds with dlsym. */
+GLUE_HIDDEN extern struct nbdocaml_glue nbdocaml_internal_table;
+
+/* gc_roots.c: OCaml values that C keeps between calls. */
+GLUE_HIDDEN int nbdocaml_internal_set_plugin (value plugin, value flush);
+GLUE_HIDDEN void nbdocaml_internal_clear_plugin (void);
+GLUE_HIDDEN int nbdocaml_internal_is_registered (void);
+/* The closure of callback cb: Some f in the record gives f.  Only valid
+ * when the callback is registered (bit set in the table). */
+GLUE_HIDDEN value nbdocaml_internal_closure (int cb);
+GLUE_HIDDEN value nbdocaml_internal_flush_closure (void);
+GLUE_HIDDEN const char *nbdocaml_internal_string (int which);
+
+/* A connection: the OCaml handle, kept alive by a generational root. */
+struct glue_conn {
+  value handle;
+};
+GLUE_HIDDEN struct glue_conn *nbdocaml_internal_conn_new (value handle);
+GLUE_HIDDEN void nbdocaml_internal_conn_free (struct glue_conn *c);
+
+/* primitives.c: the errno chosen by NBDKit.set_error on this thread during
+ * the current callback, 0 if none. */
+GLUE_HIDDEN extern __thread int nbdocaml_internal_set_errno;
+/* Why registration failed (EEXIST, EINVAL), 0 if it did not. */
+GLUE_HIDDEN extern int nbdocaml_internal_register_errno;
+
+/* callbacks.c: the call entries of the table. */
+GLUE_HIDDEN void nbdocaml_internal_fill_calls (struct nbdocaml_glue *t);
+GLUE_HIDDEN void nbdocaml_internal_exception_error (value exn,
+                                                    const char *what,
+                                                    struct nbdocaml_error_buf *);
+
+#endif /* NBDOCAML_GLUE_H */

@@ -1,0 +1,274 @@
+/* libnbdocaml glue: the C primitives behind the NBDKit module.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * These are the "external"s of ocaml/NBDKit.ml.  Because NBDKit.cmx refers
+ * to them, this object is always pulled out of libnbdkitocaml.a when a
+ * plugin is linked; the anchors at the end make sure the members the
+ * plugin does not refer to by itself (the host's entry point and nbdkit's
+ * plugin_init) come along with it.
+ */
+#define CAML_NAME_SPACE
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <caml/alloc.h>
+#include <caml/fail.h>
+#include <caml/memory.h>
+#include <caml/mlvalues.h>
+
+#include "glue.h"
+
+__thread int nbdocaml_internal_set_errno;
+int nbdocaml_internal_register_errno;
+
+/* NBDKit.register_plugin: validate, then keep the record. */
+value nbdocaml_glue_register (value plugin, value flush);
+value
+nbdocaml_glue_register (value plugin, value flush)
+{
+  static const struct { int field; const char *name; } required[] = {
+    { 9, "open_connection" }, { 11, "get_size" }, { 19, "pread" },
+  };
+  CAMLparam2 (plugin, flush);
+  char msg[160];
+  size_t i;
+
+  if (nbdocaml_internal_is_registered ()) {
+    nbdocaml_internal_register_errno = EEXIST;
+    caml_failwith ("NBDKit.register_plugin: called more than once");
+  }
+  if (caml_string_length (Field (plugin, 0)) == 0) {
+    nbdocaml_internal_register_errno = EINVAL;
+    caml_invalid_argument ("NBDKit.register_plugin: the required field "
+                           "'name' is empty");
+  }
+  for (i = 0; i < sizeof required / sizeof required[0]; ++i) {
+    if (Is_long (Field (plugin, required[i].field))) {
+      nbdocaml_internal_register_errno = EINVAL;
+      snprintf (msg, sizeof msg, "NBDKit.register_plugin: the required "
+                "callback '%s' is None", required[i].name);
+      caml_invalid_argument (msg);
+    }
+  }
+  if (nbdocaml_internal_set_plugin (plugin, flush) == -1) {
+    nbdocaml_internal_register_errno = ENOMEM;
+    caml_raise_out_of_memory ();
+  }
+  CAMLreturn (Val_unit);
+}
+
+/* The constant constructors of Unix.error, in the order unix.mli declares
+ * them (OCaml 4.x); EUNKNOWNERR of int is the one non-constant one. */
+static const int unix_error_errno[] = {
+  E2BIG, EACCES, EAGAIN, EBADF, EBUSY, ECHILD, EDEADLK, EDOM, EEXIST,
+  EFAULT, EFBIG, EINTR, EINVAL, EIO, EISDIR, EMFILE, EMLINK, ENAMETOOLONG,
+  ENFILE, ENODEV, ENOENT, ENOEXEC, ENOLCK, ENOMEM, ENOSPC, ENOSYS, ENOTDIR,
+  ENOTEMPTY, ENOTTY, ENXIO, EPERM, EPIPE, ERANGE, EROFS, ESPIPE, ESRCH,
+  EXDEV, EWOULDBLOCK, EINPROGRESS, EALREADY, ENOTSOCK, EDESTADDRREQ,
+  EMSGSIZE, EPROTOTYPE, ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT,
+  EOPNOTSUPP, EPFNOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL,
+  ENETDOWN, ENETUNREACH, ENETRESET, ECONNABORTED, ECONNRESET, ENOBUFS,
+  EISCONN, ENOTCONN, ESHUTDOWN, ETOOMANYREFS, ETIMEDOUT, ECONNREFUSED,
+  EHOSTDOWN, EHOSTUNREACH, ELOOP, EOVERFLOW,
+};
+
+value nbdocaml_glue_set_error (value err);
+value
+nbdocaml_glue_set_error (value err)
+{
+  int e = EIO;
+
+  if (Is_block (err))                   /* EUNKNOWNERR n */
+    e = Int_val (Field (err, 0));
+  else if (Int_val (err) >= 0 &&
+           (size_t) Int_val (err) < sizeof unix_error_errno / sizeof (int))
+    e = unix_error_errno[Int_val (err)];
+  nbdocaml_internal_set_errno = e > 0 ? e : EIO;
+  return Val_unit;
+}
+
+value nbdocaml_glue_debug (value msg);
+value
+nbdocaml_glue_debug (value msg)
+{
+  nbdocaml_internal_debug (String_val (msg));
+  return Val_unit;
+}
+
+static void __attribute__((noreturn))
+invalid (const char *fn, const char *what, const char *str)
+{
+  char msg[256];
+
+  snprintf (msg, sizeof msg, "NBDKit.%s: %s: %.160s", fn, what, str);
+  caml_invalid_argument (msg);
+}
+
+/* Sizes as nbdkit_parse_size reads them: decimal digits and an optional
+ * suffix, each a power of 1024. */
+value nbdocaml_glue_parse_size (value strv);
+value
+nbdocaml_glue_parse_size (value strv)
+{
+  CAMLparam1 (strv);
+  const char *str = String_val (strv);
+  static const char suffixes[] = "bkmgtpe";
+  unsigned long long n;
+  char *end;
+  const char *p;
+  int shift = 0;
+
+  if (strlen (str) != caml_string_length (strv))
+    invalid ("parse_size", "could not parse size string", str);
+  for (p = str; isspace ((unsigned char) *p); ++p)
+    ;
+  if (!isdigit ((unsigned char) *p))
+    invalid ("parse_size", "could not parse size string", str);
+  errno = 0;
+  n = strtoull (p, &end, 10);
+  if (errno == ERANGE || n > INT64_MAX)
+    invalid ("parse_size", "size exceeds maximum value", str);
+  if (*end) {
+    const char *s = strchr (suffixes, tolower ((unsigned char) *end));
+    if (s == NULL || end[1] != '\0')
+      invalid ("parse_size", "could not parse size: unknown suffix", str);
+    shift = (int) (s - suffixes) * 10;
+  }
+  if (shift && n > ((unsigned long long) INT64_MAX >> shift))
+    invalid ("parse_size", "size exceeds maximum value", str);
+  CAMLreturn (caml_copy_int64 ((int64_t) (n << shift)));
+}
+
+value nbdocaml_glue_parse_bool (value strv);
+value
+nbdocaml_glue_parse_bool (value strv)
+{
+  static const char *const yes[] = { "1", "true", "t", "yes", "y", "on" };
+  static const char *const no[] = { "0", "false", "f", "no", "n", "off" };
+  const char *str = String_val (strv);
+  size_t i;
+
+  for (i = 0; i < sizeof yes / sizeof yes[0]; ++i) {
+    if (strcasecmp (str, yes[i]) == 0)
+      return Val_true;
+    if (strcasecmp (str, no[i]) == 0)
+      return Val_false;
+  }
+  invalid ("parse_bool", "could not decipher boolean", str);
+}
+
+/* Read one line from fd, without its newline.  Returns a malloc'd string,
+ * or NULL with errno set. */
+static char *
+read_line_fd (int fd)
+{
+  FILE *fp;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int saved;
+
+  fd = dup (fd);
+  if (fd == -1 || (fp = fdopen (fd, "r")) == NULL) {
+    saved = errno;
+    if (fd >= 0)
+      close (fd);
+    errno = saved;
+    return NULL;
+  }
+  len = getline (&line, &cap, fp);
+  saved = errno;
+  fclose (fp);
+  if (len == -1) {
+    free (line);
+    errno = len == -1 && saved == 0 ? ENODATA : saved;
+    return NULL;
+  }
+  if (len > 0 && line[len - 1] == '\n')
+    line[--len] = '\0';
+  return line;
+}
+
+/* Read the password from the terminal with echo off. */
+static char *
+read_tty_password (void)
+{
+  struct termios old, quiet;
+  int tty = isatty (STDIN_FILENO);
+  char *line;
+
+  if (tty) {
+    fputs ("password: ", stdout);
+    fflush (stdout);
+    if (tcgetattr (STDIN_FILENO, &old) == 0) {
+      quiet = old;
+      quiet.c_lflag &= ~ECHO;
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    else
+      tty = 0;
+  }
+  line = read_line_fd (STDIN_FILENO);
+  if (tty) {
+    tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+    fputc ('\n', stdout);
+  }
+  return line;
+}
+
+value nbdocaml_glue_read_password (value strv);
+value
+nbdocaml_glue_read_password (value strv)
+{
+  CAMLparam1 (strv);
+  CAMLlocal1 (rv);
+  const char *str = String_val (strv);
+  char *pw = NULL;
+
+  if (strcmp (str, "-") == 0)
+    pw = read_tty_password ();
+  else if (str[0] == '-' && isdigit ((unsigned char) str[1])) {
+    char *end;
+    long fd = strtol (str + 1, &end, 10);
+    if (*end || fd < 0 || fd > INT32_MAX)
+      invalid ("read_password", "bad file descriptor", str);
+    pw = read_line_fd ((int) fd);
+  }
+  else if (str[0] == '+') {
+    int fd = open (str + 1, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      pw = read_line_fd (fd);
+      close (fd);
+    }
+  }
+  else
+    pw = strdup (str);
+
+  if (pw == NULL) {
+    char what[128];
+    snprintf (what, sizeof what, "could not read password: %s",
+              strerror (errno));
+    invalid ("read_password", what, str);
+  }
+  rv = caml_copy_string (pw);
+  free (pw);
+  CAMLreturn (rv);
+}
+
+/* The anchors: referring to these symbols from this object pulls their
+ * archive members into every plugin, which otherwise would be left out
+ * because nothing in the plugin calls them. */
+extern struct nbdocaml_glue *nbdocaml_glue_entry_v1 (void);
+extern void *plugin_init (void);
+__attribute__((used)) static void *const anchors[] = {
+  (void *) &nbdocaml_glue_entry_v1,
+  (void *) &plugin_init,
+};

@@ -1,0 +1,332 @@
+/* libnbdocaml host library: opening modules and what they registered.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * A "runtime" is one loaded plugin file with its started OCaml runtime;
+ * a module handle is one nbdocaml_module_open of it.  The dynamic loader
+ * returns the same handle for a file that is already loaded, and a
+ * runtime cannot be started twice, so handles of the same file share one
+ * runtime, reference-counted.  The list of runtimes is the only
+ * process-wide state, and it holds no OCaml value.
+ */
+#include <config.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+
+struct runtime {
+  struct runtime *next;
+  void *dl;
+  struct nbdocaml_glue *g;
+  unsigned refs;
+  /* OCaml installs a SIGSEGV handler (for Stack_overflow) at startup and
+   * never removes it; after dlclose it would point at unmapped code.  We
+   * remember what was there before and what OCaml put there. */
+  struct sigaction saved_segv, ocaml_segv;
+  char *strings[NBDOCAML_STR_COUNT];
+};
+
+static pthread_mutex_t runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct runtime *runtimes;
+
+static int
+same_handler (const struct sigaction *a, const struct sigaction *b)
+{
+  return a->sa_sigaction == b->sa_sigaction &&
+         (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO);
+}
+
+/* Give SIGSEGV back when rt's runtime goes.  If rt's handler is still
+ * current, restore what preceded it; if a later runtime replaced it, that
+ * runtime saved rt's handler and must restore what rt saved instead. */
+static void
+restore_segv (struct runtime *rt)
+{
+  struct sigaction now;
+  struct runtime *r;
+
+  sigaction (SIGSEGV, NULL, &now);
+  if (same_handler (&now, &rt->ocaml_segv)) {
+    sigaction (SIGSEGV, &rt->saved_segv, NULL);
+    return;
+  }
+  for (r = runtimes; r; r = r->next)
+    if (r != rt && same_handler (&r->saved_segv, &rt->ocaml_segv))
+      r->saved_segv = rt->saved_segv;
+}
+
+/* Check the file before dlopen, whose messages do not say which of the
+ * many possible causes it was. */
+static int
+check_file (const char *path)
+{
+  struct stat st;
+  unsigned char magic[4];
+  ssize_t n;
+  int fd;
+
+  if (stat (path, &st) == -1) {
+    nbdocaml_internal_set_error (errno, "nbdocaml_module_open: %s: %s",
+                                 path, strerror (errno));
+    return -1;
+  }
+  if (S_ISDIR (st.st_mode)) {
+    nbdocaml_internal_set_error (EISDIR, "nbdocaml_module_open: %s: is a "
+                                 "directory, not a plugin", path);
+    return -1;
+  }
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1) {
+    nbdocaml_internal_set_error (errno, "nbdocaml_module_open: %s: %s",
+                                 path, strerror (errno));
+    return -1;
+  }
+  n = read (fd, magic, sizeof magic);
+  close (fd);
+  if (n == 0) {
+    nbdocaml_internal_set_error (ENOEXEC, "nbdocaml_module_open: %s: the "
+                                 "file is empty", path);
+    return -1;
+  }
+  if (n != 4 || memcmp (magic, "\177ELF", 4) != 0) {
+    nbdocaml_internal_set_error (ENOEXEC, "nbdocaml_module_open: %s: not an "
+                                 "ELF shared object", path);
+    return -1;
+  }
+  return 0;
+}
+
+/* Load and start a runtime that is not yet in the list.  runtimes_lock
+ * is held. */
+static struct runtime *
+start_runtime (void *dl, const char *path)
+{
+  struct nbdocaml_glue *(*entry) (void);
+  struct nbdocaml_error_buf *err = nbdocaml_internal_error ();
+  struct runtime *rt;
+  int i;
+
+  entry = (struct nbdocaml_glue *(*) (void)) dlsym (dl, NBDOCAML_GLUE_ENTRY);
+  if (entry == NULL) {
+    nbdocaml_internal_set_error (ELIBBAD, "nbdocaml_module_open: %s: not an "
+                                 "OCaml plugin (no %s; was it linked with "
+                                 "-cclib -lnbdkitocaml?)", path,
+                                 NBDOCAML_GLUE_ENTRY);
+    return NULL;
+  }
+  rt = calloc (1, sizeof *rt);
+  if (rt == NULL) {
+    nbdocaml_internal_set_error (ENOMEM, "nbdocaml_module_open: %s",
+                                 strerror (ENOMEM));
+    return NULL;
+  }
+  rt->dl = dl;
+  rt->g = entry ();
+  if (rt->g->abi != NBDOCAML_GLUE_ABI ||
+      rt->g->size < sizeof (struct nbdocaml_glue)) {
+    nbdocaml_internal_set_error (EPROTO, "nbdocaml_module_open: %s: built "
+                                 "against libnbdkitocaml ABI %u, this "
+                                 "library speaks ABI %u", path,
+                                 (unsigned) rt->g->abi, NBDOCAML_GLUE_ABI);
+    free (rt);
+    return NULL;
+  }
+
+  sigaction (SIGSEGV, NULL, &rt->saved_segv);
+  if (rt->g->start (nbdocaml_internal_debug_trampoline, err) == -1) {
+    char reason[NBDOCAML_ERROR_MAX];
+    memcpy (reason, err->msg, sizeof reason);
+    nbdocaml_internal_set_error (err->errnum, "nbdocaml_module_open: %s: %s",
+                                 path, reason);
+    sigaction (SIGSEGV, &rt->saved_segv, NULL);
+    free (rt);
+    return NULL;
+  }
+  sigaction (SIGSEGV, NULL, &rt->ocaml_segv);
+
+  /* Copy the metadata so it outlives nothing it depends on. */
+  for (i = 0; i < NBDOCAML_STR_COUNT; ++i) {
+    rt->strings[i] = strdup (rt->g->string (i));
+    if (rt->strings[i] == NULL) {
+      while (i-- > 0)
+        free (rt->strings[i]);
+      rt->g->stop ();
+      restore_segv (rt);
+      free (rt);
+      nbdocaml_internal_set_error (ENOMEM, "nbdocaml_module_open: %s",
+                                   strerror (ENOMEM));
+      return NULL;
+    }
+  }
+  rt->next = runtimes;
+  runtimes = rt;
+  return rt;
+}
+
+NBDOCAML_API nbdocaml_module *
+nbdocaml_module_open (const char *path, unsigned flags)
+{
+  nbdocaml_module *m;
+  struct runtime *rt;
+  char *dlpath;
+  void *dl;
+
+  if (path == NULL || flags != 0) {
+    nbdocaml_internal_set_error (EINVAL, "nbdocaml_module_open: %s",
+                                 path ? "flags must be 0" : "path is NULL");
+    return NULL;
+  }
+  if (check_file (path) == -1)
+    return NULL;
+
+  m = calloc (1, sizeof *m);
+  /* dlopen searches the library path for a name without '/'. */
+  dlpath = malloc (strlen (path) + 3);
+  if (m == NULL || dlpath == NULL || (m->path = strdup (path)) == NULL) {
+    nbdocaml_internal_set_error (ENOMEM, "nbdocaml_module_open: %s",
+                                 strerror (ENOMEM));
+    goto fail;
+  }
+  strcpy (dlpath, strchr (path, '/') ? "" : "./");
+  strcat (dlpath, path);
+  pthread_mutex_init (&m->lock, NULL);
+
+  pthread_mutex_lock (&runtimes_lock);
+  /* RTLD_LOCAL: each plugin's caml_* symbols stay its own, so several
+   * plugins (several runtimes) can live in one process. */
+  dl = dlopen (dlpath, RTLD_NOW | RTLD_LOCAL);
+  if (dl == NULL) {
+    nbdocaml_internal_set_error (ELIBBAD, "nbdocaml_module_open: %s",
+                                 dlerror ());
+    pthread_mutex_unlock (&runtimes_lock);
+    goto fail;
+  }
+  for (rt = runtimes; rt; rt = rt->next)
+    if (rt->dl == dl)
+      break;
+  if (rt)
+    dlclose (dl);               /* the runtime keeps its own reference */
+  else {
+    /* Messages from the module's top-level code go to this handle. */
+    nbdocaml_module *outer = nbdocaml_internal_current;
+    nbdocaml_internal_current = m;
+    rt = start_runtime (dl, path);
+    nbdocaml_internal_current = outer;
+    if (rt == NULL) {
+      dlclose (dl);
+      pthread_mutex_unlock (&runtimes_lock);
+      goto fail;
+    }
+  }
+  rt->refs++;
+  pthread_mutex_unlock (&runtimes_lock);
+
+  m->rt = rt;
+  m->g = rt->g;
+  m->registered = rt->g->registered;
+  return m;
+
+ fail:
+  free (dlpath);
+  if (m) {
+    free (m->path);
+    free (m);
+  }
+  return NULL;
+}
+
+NBDOCAML_API void
+nbdocaml_module_close (nbdocaml_module *m)
+{
+  struct runtime *rt, **pp;
+  int i;
+
+  if (m == NULL)
+    return;
+  while (m->conns)
+    nbdocaml_call_close (m->conns);
+  if (m->loaded && nbdocaml_module_has (m, NBDOCAML_CB_UNLOAD))
+    nbdocaml_call_unload (m);
+
+  rt = m->rt;
+  pthread_mutex_lock (&runtimes_lock);
+  if (--rt->refs == 0) {
+    for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)
+      ;
+    *pp = rt->next;
+    rt->g->stop ();
+    restore_segv (rt);
+    dlclose (rt->dl);
+    for (i = 0; i < NBDOCAML_STR_COUNT; ++i)
+      free (rt->strings[i]);
+    free (rt);
+  }
+  pthread_mutex_unlock (&runtimes_lock);
+
+  pthread_mutex_destroy (&m->lock);
+  free (m->path);
+  free (m);
+}
+
+static const char *
+module_string (const nbdocaml_module *m, int which)
+{
+  return m && m->rt->strings[which] ? m->rt->strings[which] : "";
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_name (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_NAME);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_longname (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_LONGNAME);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_version (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_VERSION);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_description (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_DESCRIPTION);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_config_help (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_CONFIG_HELP);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_path (const nbdocaml_module *m)
+{
+  return m ? m->path : "";
+}
+
+NBDOCAML_API int
+nbdocaml_module_has_threads (const nbdocaml_module *m)
+{
+  return m ? m->g->has_threads : 0;
+}
+
+NBDOCAML_API int
+nbdocaml_module_has (const nbdocaml_module *m, int cb)
+{
+  if (m == NULL || cb < 0 || cb >= NBDOCAML_CB_COUNT)
+    return 0;
+  return (m->registered >> cb) & 1;
+}

@@ -1,0 +1,93 @@
+(* libnbdocaml: the NBDKit module for nbdkit plugins written in OCaml.
+   Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+
+   Only the record type and thin wrappers live here: validation,
+   registration and errno mapping are done in C (lib/primitives.c) so that
+   the host sees exactly what was registered.  This module must not use any
+   value of the Unix library: the seed's recipe links no unix.cmxa.  Using
+   the type Unix.error is fine, it needs only unix.cmi. *)
+
+type flag = May_trim | FUA | Req_one
+type flags = flag list
+type fua_flag = FuaNone | FuaEmulate | FuaNative
+type cache_flag = CacheNone | CacheEmulate | CacheNop
+
+type extent = {
+  offset : int64;
+  length : int64;
+  is_hole : bool;
+  is_zero : bool;
+}
+
+type thread_model =
+  | THREAD_MODEL_SERIALIZE_CONNECTIONS
+  | THREAD_MODEL_SERIALIZE_ALL_REQUESTS
+  | THREAD_MODEL_SERIALIZE_REQUESTS
+  | THREAD_MODEL_PARALLEL
+
+(* The field order is the ABI with lib/: see NBDOCAML_CALLBACKS in
+   include/nbdocaml.h, which names each callback's index in this record. *)
+type 'a plugin = {
+  name : string;
+  longname : string;
+  version : string;
+  description : string;
+  load : (unit -> unit) option;
+  unload : (unit -> unit) option;
+  config : (string -> string -> unit) option;
+  config_complete : (unit -> unit) option;
+  config_help : string;
+  open_connection : (bool -> 'a) option;
+  close : ('a -> unit) option;
+  get_size : ('a -> int64) option;
+  can_write : ('a -> bool) option;
+  can_flush : ('a -> bool) option;
+  is_rotational : ('a -> bool) option;
+  can_trim : ('a -> bool) option;
+  dump_plugin : (unit -> unit) option;
+  can_zero : ('a -> bool) option;
+  can_fua : ('a -> fua_flag) option;
+  pread : ('a -> int32 -> int64 -> flags -> string) option;
+  pwrite : ('a -> string -> int64 -> flags -> unit) option;
+  flush : ('a -> flags -> unit) option;
+  trim : ('a -> int32 -> int64 -> flags -> unit) option;
+  zero : ('a -> int32 -> int64 -> flags -> unit) option;
+  can_multi_conn : ('a -> bool) option;
+  can_extents : ('a -> bool) option;
+  extents : ('a -> int32 -> int64 -> flags -> extent list) option;
+  can_cache : ('a -> cache_flag) option;
+  cache : ('a -> int32 -> int64 -> flags -> unit) option;
+  thread_model : (unit -> thread_model) option;
+  can_fast_zero : ('a -> bool) option;
+}
+
+let default_callbacks = {
+  name = ""; longname = ""; version = ""; description = "";
+  load = None; unload = None;
+  config = None; config_complete = None; config_help = "";
+  open_connection = None; close = None;
+  get_size = None;
+  can_write = None; can_flush = None; is_rotational = None; can_trim = None;
+  dump_plugin = None;
+  can_zero = None; can_fua = None;
+  pread = None; pwrite = None; flush = None; trim = None; zero = None;
+  can_multi_conn = None;
+  can_extents = None; extents = None;
+  can_cache = None; cache = None;
+  thread_model = None;
+  can_fast_zero = None;
+}
+
+external register_c : 'a plugin -> (unit -> unit) -> unit
+  = "nbdocaml_glue_register"
+external set_error : Unix.error -> unit = "nbdocaml_glue_set_error"
+external parse_size : string -> int64 = "nbdocaml_glue_parse_size"
+external parse_bool : string -> bool = "nbdocaml_glue_parse_bool"
+external read_password : string -> string = "nbdocaml_glue_read_password"
+external debug_c : string -> unit = "nbdocaml_glue_debug"
+
+(* The flush function lets the host put dump_plugin's output in order with
+   its own, since OCaml's stdout buffer is separate from C's. *)
+let register_plugin p = register_c p (fun () -> flush stdout; flush stderr)
+
+let debug fmt = Printf.ksprintf debug_c fmt
