@@ -10,3 +10,28 @@ AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir PLUGINS ;
 
 EXTRA_DIST += tests/run-test.in
+
+# Test plugins, built by the seed's recipe.  tests/plugins/NAME.ml gives
+# tests/plugins/nbdkit-NAME-plugin.so.  A plugin whose source is named
+# threads_NAME.ml is linked with threads.cmxa; threads_NAME.ml is copied
+# from NAME.ml when only NAME.ml exists, so one source serves both builds.
+THREADS_LINK = -I +threads unix.cmxa threads.cmxa
+
+tests/plugins/nbdkit-%-plugin.so: tests/plugins/%.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_plugin,nbdkit-$*-plugin.so,,$*.ml)
+
+tests/plugins/nbdkit-threads_%-plugin.so: tests/plugins/threads_%.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_plugin,nbdkit-threads_$*-plugin.so,$(THREADS_LINK),threads_$*.ml)
+
+tests/plugins/threads_%.ml: tests/plugins/%.ml
+	$(AM_V_GEN)cp $< $@
+
+CLEANFILES += tests/plugins/threads_full.ml
+check_DATA += tests/plugins/nbdkit-full-plugin.so \
+	tests/plugins/nbdkit-threads_full-plugin.so
+EXTRA_DIST += tests/plugins/full.ml
+
+include tests/api.mk
+include tests/e2e.mk
