@@ -228,6 +228,7 @@ nbdocaml_module_open (const char *path, unsigned flags)
   rt->refs++;
   pthread_mutex_unlock (&runtimes_lock);
 
+  free (dlpath);
   m->rt = rt;
   m->g = rt->g;
   m->registered = rt->g->registered;

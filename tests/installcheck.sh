@@ -1,0 +1,36 @@
+#!/bin/bash
+# After "make install": a plugin built by the seed's recipe, verbatim,
+# against the installed NBDKit.cmx and libnbdkitocaml.a, and a C program
+# outside the tree built with pkg-config against the installed library.
+# Prints TAP.  Needs: srcdir, libdir, nbdkitplugindir in the environment.
+set -u
+export PATH=/usr/bin:$PATH
+export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0; failed=0
+ok () { n=$((n+1)); echo "ok $n - $1"; }
+not_ok () { n=$((n+1)); failed=1; echo "not ok $n - $1"; }
+check () { local d="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$tmp/out"; fi; }
+
+echo "1..7"
+cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" "$tmp/"
+cd "$tmp"
+check "the seed's recipe, verbatim, builds a plugin from the installed NBDKit.cmx" \
+  ocamlopt.opt -output-obj -runtime-variant _pic \
+    -o nbdkit-ramdisk-plugin.so NBDKit.cmx ramdisk.ml -cclib -lnbdkitocaml
+check "a C host builds with pkg-config --cflags --libs nbdocaml" \
+  bash -c 'cc -Wall -Werror host.c -o host $(pkg-config --cflags --libs nbdocaml) -lpthread'
+check "the C host opens the plugin and drives it from 4 threads" \
+  ./host ./nbdkit-ramdisk-plugin.so size=1M
+grep -q "4 threads x 500 write+read rounds: ok" out && ok "the host's data checks passed" || not_ok "the host's data checks passed"
+grep -q "cache: cache: the plugin did not register this callback (errno 95)" out \
+  && ok "a missing callback gives ENOTSUP through the installed library" \
+  || { not_ok "a missing callback gives ENOTSUP through the installed library"; sed 's/^/# /' out; }
+check "nbdkit serves the same .so by path" \
+  nbdkit -U - ./nbdkit-ramdisk-plugin.so size=1M --run 'nbdinfo --size "$uri"'
+cp nbdkit-ramdisk-plugin.so "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
+check "nbdkit serves it by name from \$plugindir" \
+  nbdkit -U - ramdisk size=2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
+rm -f "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
+exit $failed
