@@ -120,7 +120,9 @@ NBDOCAML_API int nbdocaml_get_errno (void);
   X (CAN_CACHE,       can_cache,       can_cache,       conn_cache,  27)    \
   X (CACHE,           cache,           cache,           range,       28)    \
   X (THREAD_MODEL,    thread_model,    thread_model,    thread_model, 29)   \
-  X (CAN_FAST_ZERO,   can_fast_zero,   can_fast_zero,   conn_bool,   30)
+  X (CAN_FAST_ZERO,   can_fast_zero,   can_fast_zero,   conn_bool,   30)    \
+  X (PREAD_BUF,       pread_buf,       pread_buf,       pread,       31)    \
+  X (PWRITE_BUF,      pwrite_buf,      pwrite_buf,      pwrite,      32)
 
 enum nbdocaml_callback {
 #define NBDOCAML_ENUM_(E, f, c, k, i) NBDOCAML_CB_##E,
@@ -221,9 +223,14 @@ NBDOCAML_API void nbdocaml_module_set_debug_handler (nbdocaml_module *m,
  *                                          uint64_t offset, uint32_t flags)
  *                 fills exactly count bytes.  A plugin returning fewer bytes
  *                 is an error (EIO); extra bytes are ignored.
+ *                 nbdocaml_call_pread_buf calls the zero-copy pread_buf
+ *                 (the plugin fills buf in place).  nbdocaml_call_pread
+ *                 calls pread_buf when the plugin registered it, else
+ *                 pread, so it works for every plugin.
  *   pwrite        int nbdocaml_call_pwrite (c, const void *buf,
  *                                   uint32_t count, uint64_t offset,
  *                                   uint32_t flags)
+ *                 likewise nbdocaml_call_pwrite_buf / pwrite_buf.
  *   flush         int nbdocaml_call_flush (c, uint32_t flags)
  *   range         int nbdocaml_call_X (c, uint32_t count, uint64_t offset,
  *                                      uint32_t flags)  (trim, zero, cache)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <caml/alloc.h>
+#include <caml/bigarray.h>
 #include <caml/callback.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
@@ -277,61 +278,96 @@ glue_conn_int (int cb, void *gc, struct nbdocaml_error_buf *err)
 
 /* -- data ------------------------------------------------------------ */
 
+/* The zero-copy callbacks get a Bigarray wrapping the caller's buffer.
+ * The plugin may keep a reference past the call, so afterwards the array
+ * is emptied: dimension 0 and no data, which makes every bounds-checked
+ * access raise Invalid_argument instead of touching memory the caller has
+ * reused.  (Unchecked accesses and sub-arrays taken during the call are not
+ * covered; NBDKit.mli says so.) */
+static value
+wrap_buffer (void *buf, uint32_t count)
+{
+  return caml_ba_alloc_dims (CAML_BA_CHAR | CAML_BA_C_LAYOUT, 1, buf,
+                             (intnat) count);
+}
+
+static void
+invalidate_buffer (value ba)
+{
+  Caml_ba_array_val (ba)->dim[0] = 0;
+  Caml_ba_array_val (ba)->data = NULL;
+}
+
 static int
-pread_locked (struct glue_conn *c, void *buf, uint32_t count, uint64_t offset,
-              uint32_t flags, struct nbdocaml_error_buf *err)
+pread_locked (int cb, struct glue_conn *c, void *buf, uint32_t count,
+              uint64_t offset, uint32_t flags, struct nbdocaml_error_buf *err)
 {
   CAMLparam0 ();
-  CAMLlocal4 (n, off, fl, rv);
+  CAMLlocal5 (n, off, fl, rv, ba);
   value args[4];
 
-  n = caml_copy_int32 ((int32_t) count);
   off = caml_copy_int64 ((int64_t) offset);
   fl = flags_to_list (flags);
+  if (cb == NBDOCAML_CB_PREAD_BUF) {
+    ba = wrap_buffer (buf, count);
+    args[0] = c->handle; args[1] = ba; args[2] = off; args[3] = fl;
+    rv = invoke (cb, 4, args, err);
+    invalidate_buffer (ba);
+    CAMLreturnT (int, Is_exception_result (rv) ? -1 : 0);
+  }
+
+  n = caml_copy_int32 ((int32_t) count);
   args[0] = c->handle; args[1] = n; args[2] = off; args[3] = fl;
-  rv = invoke (NBDOCAML_CB_PREAD, 4, args, err);
+  rv = invoke (cb, 4, args, err);
   if (Is_exception_result (rv))
     CAMLreturnT (int, -1);
   if (caml_string_length (rv) < count) {
-    result_error (NBDOCAML_CB_PREAD, EIO, err,
+    result_error (cb, EIO, err,
                   "the plugin returned %zu bytes, %" PRIu32 " were requested",
                   (size_t) caml_string_length (rv), count);
     CAMLreturnT (int, -1);
   }
+  /* The one copy of the string API. */
   memcpy (buf, String_val (rv), count);
   CAMLreturnT (int, 0);
 }
 
 static int
-glue_pread (void *gc, void *buf, uint32_t count, uint64_t offset,
+glue_pread (int cb, void *gc, void *buf, uint32_t count, uint64_t offset,
             uint32_t flags, struct nbdocaml_error_buf *err)
 {
   GLUE_HOLD_RUNTIME;
-  return pread_locked (gc, buf, count, offset, flags, err);
+  return pread_locked (cb, gc, buf, count, offset, flags, err);
 }
 
 static int
-pwrite_locked (struct glue_conn *c, const void *buf, uint32_t count,
+pwrite_locked (int cb, struct glue_conn *c, const void *buf, uint32_t count,
                uint64_t offset, uint32_t flags, struct nbdocaml_error_buf *err)
 {
   CAMLparam0 ();
   CAMLlocal4 (data, off, fl, rv);
   value args[4];
 
-  data = caml_alloc_initialized_string (count, buf);
+  /* The Bigarray is not read-only to OCaml, but pwrite_buf is documented
+   * to only read it; the string API copies once, into a fresh string. */
+  data = cb == NBDOCAML_CB_PWRITE_BUF
+    ? wrap_buffer ((void *) buf, count)
+    : caml_alloc_initialized_string (count, buf);
   off = caml_copy_int64 ((int64_t) offset);
   fl = flags_to_list (flags);
   args[0] = c->handle; args[1] = data; args[2] = off; args[3] = fl;
-  rv = invoke (NBDOCAML_CB_PWRITE, 4, args, err);
+  rv = invoke (cb, 4, args, err);
+  if (cb == NBDOCAML_CB_PWRITE_BUF)
+    invalidate_buffer (data);
   CAMLreturnT (int, Is_exception_result (rv) ? -1 : 0);
 }
 
 static int
-glue_pwrite (void *gc, const void *buf, uint32_t count, uint64_t offset,
-             uint32_t flags, struct nbdocaml_error_buf *err)
+glue_pwrite (int cb, void *gc, const void *buf, uint32_t count,
+             uint64_t offset, uint32_t flags, struct nbdocaml_error_buf *err)
 {
   GLUE_HOLD_RUNTIME;
-  return pwrite_locked (gc, buf, count, offset, flags, err);
+  return pwrite_locked (cb, gc, buf, count, offset, flags, err);
 }
 
 static int

@@ -167,15 +167,24 @@ call_conn_int (nbdocaml_conn *c, int cb)
   return c->m->g->conn_int (cb, c->gc, nbdocaml_internal_error ());
 }
 
+/* nbdocaml_call_pread and _pwrite prefer the zero-copy callback when the
+ * plugin has it; the _buf functions call exactly that one. */
+static inline int
+prefer_buf (const nbdocaml_conn *c, int cb, int buf_cb)
+{
+  return c && cb != buf_cb && ((c->m->registered >> buf_cb) & 1) ? buf_cb : cb;
+}
+
 static int
 call_pread (nbdocaml_conn *c, int cb, void *buf, uint32_t count,
             uint64_t offset, uint32_t flags)
 {
+  cb = prefer_buf (c, cb, NBDOCAML_CB_PREAD_BUF);
   if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
-  return c->m->g->pread (c->gc, buf, count, offset, flags,
+  return c->m->g->pread (cb, c->gc, buf, count, offset, flags,
                          nbdocaml_internal_error ());
 }
 
@@ -183,11 +192,12 @@ static int
 call_pwrite (nbdocaml_conn *c, int cb, const void *buf, uint32_t count,
              uint64_t offset, uint32_t flags)
 {
+  cb = prefer_buf (c, cb, NBDOCAML_CB_PWRITE_BUF);
   if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
-  return c->m->g->pwrite (c->gc, buf, count, offset, flags,
+  return c->m->g->pwrite (cb, c->gc, buf, count, offset, flags,
                           nbdocaml_internal_error ());
 }
 

@@ -67,10 +67,13 @@ struct nbdocaml_glue {
   int64_t (*get_size) (void *gc, struct nbdocaml_error_buf *err);
   /* conn_bool, conn_fua and conn_cache: the result is validated. */
   int (*conn_int) (int cb, void *gc, struct nbdocaml_error_buf *err);
-  int (*pread) (void *gc, void *buf, uint32_t count, uint64_t offset,
+  /* cb is PREAD or PREAD_BUF (PWRITE or PWRITE_BUF): the string or the
+   * zero-copy Bigarray callback. */
+  int (*pread) (int cb, void *gc, void *buf, uint32_t count, uint64_t offset,
                 uint32_t flags, struct nbdocaml_error_buf *err);
-  int (*pwrite) (void *gc, const void *buf, uint32_t count, uint64_t offset,
-                 uint32_t flags, struct nbdocaml_error_buf *err);
+  int (*pwrite) (int cb, void *gc, const void *buf, uint32_t count,
+                 uint64_t offset, uint32_t flags,
+                 struct nbdocaml_error_buf *err);
   int (*flush_conn) (void *gc, uint32_t flags,
                      struct nbdocaml_error_buf *err);
   int (*range) (int cb, void *gc, uint32_t count, uint64_t offset,

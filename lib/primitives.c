@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <caml/alloc.h>
+#include <caml/bigarray.h>
 #include <caml/fail.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
@@ -35,7 +36,7 @@ value
 nbdocaml_glue_register (value plugin, value flush)
 {
   static const struct { int field; const char *name; } required[] = {
-    { 9, "open_connection" }, { 11, "get_size" }, { 19, "pread" },
+    { 9, "open_connection" }, { 11, "get_size" },
   };
   CAMLparam2 (plugin, flush);
   char msg[160];
@@ -57,6 +58,12 @@ nbdocaml_glue_register (value plugin, value flush)
                 "callback '%s' is None", required[i].name);
       caml_invalid_argument (msg);
     }
+  }
+  /* Either read callback will do (fields 19 and 31: pread, pread_buf). */
+  if (Is_long (Field (plugin, 19)) && Is_long (Field (plugin, 31))) {
+    nbdocaml_internal_register_errno = EINVAL;
+    caml_invalid_argument ("NBDKit.register_plugin: the required callback "
+                           "'pread' (or 'pread_buf') is None");
   }
   if (nbdocaml_internal_set_plugin (plugin, flush) == -1) {
     nbdocaml_internal_register_errno = ENOMEM;
@@ -261,6 +268,51 @@ nbdocaml_glue_read_password (value strv)
   rv = caml_copy_string (pw);
   free (pw);
   CAMLreturn (rv);
+}
+
+/* Blits between Bigarrays and strings or bytes, for the _buf callbacks.
+ * Bounds are checked against the array's current dimension, which is 0
+ * once the call that lent the buffer has returned. */
+static void
+check_blit (const char *fn, intnat srclen, intnat srcoff, intnat dstlen,
+            intnat dstoff, intnat len)
+{
+  if (len < 0 || srcoff < 0 || dstoff < 0 || srcoff > srclen - len ||
+      dstoff > dstlen - len) {
+    char msg[64];
+    snprintf (msg, sizeof msg, "NBDKit.%s", fn);
+    caml_invalid_argument (msg);
+  }
+}
+
+value nbdocaml_glue_blit_from_string (value src, value srcoff, value dst,
+                                      value dstoff, value len);
+value
+nbdocaml_glue_blit_from_string (value src, value srcoff, value dst,
+                                value dstoff, value len)
+{
+  struct caml_ba_array *ba = Caml_ba_array_val (dst);
+
+  check_blit ("blit_from_string", caml_string_length (src), Long_val (srcoff),
+              ba->dim[0], Long_val (dstoff), Long_val (len));
+  memcpy ((char *) ba->data + Long_val (dstoff),
+          String_val (src) + Long_val (srcoff), Long_val (len));
+  return Val_unit;
+}
+
+value nbdocaml_glue_blit_to_bytes (value src, value srcoff, value dst,
+                                   value dstoff, value len);
+value
+nbdocaml_glue_blit_to_bytes (value src, value srcoff, value dst,
+                             value dstoff, value len)
+{
+  struct caml_ba_array *ba = Caml_ba_array_val (src);
+
+  check_blit ("blit_to_bytes", ba->dim[0], Long_val (srcoff),
+              caml_string_length (dst), Long_val (dstoff), Long_val (len));
+  memcpy (Bytes_val (dst) + Long_val (dstoff),
+          (char *) ba->data + Long_val (srcoff), Long_val (len));
+  return Val_unit;
 }
 
 /* The anchors: referring to these symbols from this object pulls their

@@ -252,8 +252,11 @@ plugin_init (void)
   WIRE (DUMP_PLUGIN, dump_plugin, ad_dump_plugin);
   WIRE (CAN_ZERO, can_zero, ad_can_zero);
   WIRE (CAN_FUA, can_fua, ad_can_fua);
+  /* nbdocaml_call_pread/pwrite pick the _buf variant when registered. */
   WIRE (PREAD, pread, ad_pread);
+  WIRE (PREAD_BUF, pread, ad_pread);
   WIRE (PWRITE, pwrite, ad_pwrite);
+  WIRE (PWRITE_BUF, pwrite, ad_pwrite);
   WIRE (FLUSH, flush, ad_flush);
   WIRE (TRIM, trim, ad_trim);
   WIRE (ZERO, zero, ad_zero);

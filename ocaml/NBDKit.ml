@@ -19,6 +19,8 @@ type extent = {
   is_zero : bool;
 }
 
+type buf = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
+
 type thread_model =
   | THREAD_MODEL_SERIALIZE_CONNECTIONS
   | THREAD_MODEL_SERIALIZE_ALL_REQUESTS
@@ -59,6 +61,8 @@ type 'a plugin = {
   cache : ('a -> int32 -> int64 -> flags -> unit) option;
   thread_model : (unit -> thread_model) option;
   can_fast_zero : ('a -> bool) option;
+  pread_buf : ('a -> buf -> int64 -> flags -> unit) option;
+  pwrite_buf : ('a -> buf -> int64 -> flags -> unit) option;
 }
 
 let default_callbacks = {
@@ -76,6 +80,7 @@ let default_callbacks = {
   can_cache = None; cache = None;
   thread_model = None;
   can_fast_zero = None;
+  pread_buf = None; pwrite_buf = None;
 }
 
 external register_c : 'a plugin -> (unit -> unit) -> unit
@@ -84,10 +89,22 @@ external set_error : Unix.error -> unit = "nbdocaml_glue_set_error"
 external parse_size : string -> int64 = "nbdocaml_glue_parse_size"
 external parse_bool : string -> bool = "nbdocaml_glue_parse_bool"
 external read_password : string -> string = "nbdocaml_glue_read_password"
+external blit_from_string : string -> int -> buf -> int -> int -> unit
+  = "nbdocaml_glue_blit_from_string"
+external blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
+  = "nbdocaml_glue_blit_to_bytes"
 external debug_c : string -> unit = "nbdocaml_glue_debug"
 
 (* The flush function lets the host put dump_plugin's output in order with
    its own, since OCaml's stdout buffer is separate from C's. *)
 let register_plugin p = register_c p (fun () -> flush stdout; flush stderr)
+
+let blit_from_bytes src srcoff dst dstoff len =
+  blit_from_string (Bytes.unsafe_to_string src) srcoff dst dstoff len
+
+let buf_to_string b =
+  let s = Bytes.create (Bigarray.Array1.dim b) in
+  blit_to_bytes b 0 s 0 (Bytes.length s);
+  Bytes.unsafe_to_string s
 
 let debug fmt = Printf.ksprintf debug_c fmt

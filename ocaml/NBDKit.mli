@@ -47,6 +47,14 @@ type extent = {
 }
 (** One extent returned by {!field-extents}. *)
 
+type buf = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
+(** The caller's memory, lent to {!field-pread_buf} and {!field-pwrite_buf}
+    without a copy.  It is valid only during the call: afterwards its
+    length becomes 0, so a kept reference raises [Invalid_argument] on any
+    checked access.  Unchecked accesses ([unsafe_get], [unsafe_set]) and
+    sub-arrays ([Bigarray.Array1.sub]) taken during the call still point at
+    the old memory: never use them after returning. *)
+
 type thread_model =
   | THREAD_MODEL_SERIALIZE_CONNECTIONS
   | THREAD_MODEL_SERIALIZE_ALL_REQUESTS
@@ -89,7 +97,7 @@ type 'a plugin = {
   can_fua : ('a -> fua_flag) option;
 
   pread : ('a -> int32 -> int64 -> flags -> string) option;
-  (** required: [pread h count offset flags] returns [count] bytes read at
+  (** required (or [pread_buf]): [pread h count offset flags] returns [count] bytes read at
       [offset].  Fewer bytes is an error; bytes past [count] are ignored. *)
   pwrite : ('a -> string -> int64 -> flags -> unit) option;
   (** [pwrite h data offset flags] writes all of [data] at [offset] *)
@@ -112,6 +120,15 @@ type 'a plugin = {
   thread_model : (unit -> thread_model) option;
 
   can_fast_zero : ('a -> bool) option;
+
+  pread_buf : ('a -> buf -> int64 -> flags -> unit) option;
+  (** Zero-copy read: [pread_buf h buf offset flags] fills all of [buf]
+      (its length is the count) with the data at [offset].  Used instead of
+      [pread] when both are set.  Not part of nbdkit 1.16. *)
+  pwrite_buf : ('a -> buf -> int64 -> flags -> unit) option;
+  (** Zero-copy write: [pwrite_buf h buf offset flags] writes all of [buf]
+      at [offset]; it must not modify [buf].  Used instead of [pwrite] when
+      both are set.  Not part of nbdkit 1.16. *)
 }
 (** The plugin's fields and callbacks.  ['a] is the type of the
     connection handle that [open_connection] returns and every
@@ -123,7 +140,8 @@ val default_callbacks : 'a plugin
 
 val register_plugin : 'a plugin -> unit
 (** Register the plugin.  Call it exactly once, from the plugin's top-level
-    code.  [name], [open_connection], [get_size] and [pread] are required:
+    code.  [name], [open_connection], [get_size] and [pread] (or
+    [pread_buf]) are required:
     without one of them this raises [Invalid_argument], and a second call
     raises [Failure]; either way the plugin fails to load. *)
 
@@ -149,6 +167,23 @@ val read_password : string -> string
     with echo off, ["-N"] reads it from file descriptor [N], ["+FILE"] reads
     it from [FILE], and anything else is the password itself.  Raises
     [Invalid_argument] when it cannot be read. *)
+
+(** {2 Copying between buffers and strings}
+
+    Bounds-checked [memcpy]s for the [_buf] callbacks; each raises
+    [Invalid_argument] when a range does not fit. *)
+
+val blit_from_string : string -> int -> buf -> int -> int -> unit
+(** [blit_from_string src srcoff dst dstoff len] *)
+
+val blit_from_bytes : bytes -> int -> buf -> int -> int -> unit
+(** [blit_from_bytes src srcoff dst dstoff len] *)
+
+val blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
+(** [blit_to_bytes src srcoff dst dstoff len] *)
+
+val buf_to_string : buf -> string
+(** A copy of the whole buffer. *)
 
 val debug : ('a, unit, string, unit) format4 -> 'a
 (** [debug fmt ...] formats like [Printf.printf] and sends the message to
