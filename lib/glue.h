@@ -15,16 +15,29 @@
 
 #define GLUE_HIDDEN __attribute__((__visibility__("hidden")))
 
-/* runtime.c: startup, shutdown and the runtime lock. */
+/* threads.c: the runtime lock and the threads that take it. */
 
-/* Take the runtime for the calling thread, registering the thread with
- * systhreads first if needed; and give it back.  Use GLUE_HOLD_RUNTIME in
- * a scope instead of calling these by hand. */
+/* Take the runtime for the calling thread, preparing the thread first if
+ * it is new; and give it back.  Use GLUE_HOLD_RUNTIME in a scope instead
+ * of calling these by hand. */
 GLUE_HIDDEN void nbdocaml_internal_acquire (void);
 GLUE_HIDDEN void nbdocaml_internal_release (int *unused);
 #define GLUE_HOLD_RUNTIME                                                   \
   __attribute__((cleanup (nbdocaml_internal_release))) int glue_held_ =     \
     (nbdocaml_internal_acquire (), 1)
+/* Before caml_startup: find systhreads.  Returns 1 if the plugin has
+ * them, 0 if not, -1 on failure. */
+GLUE_HIDDEN int nbdocaml_internal_threads_init (void);
+/* After caml_startup, on the thread that ran it (which now holds the
+ * runtime if systhreads are linked). */
+GLUE_HIDDEN void nbdocaml_internal_threads_started (void);
+/* Whether the runtime is up (fork handlers take it only then). */
+GLUE_HIDDEN void nbdocaml_internal_threads_live (int live);
+/* After caml_shutdown. */
+GLUE_HIDDEN void nbdocaml_internal_release_at_shutdown (void);
+GLUE_HIDDEN void nbdocaml_internal_threads_fini (void);
+
+/* runtime.c: startup and shutdown. */
 
 /* Forward a debug message to the host (runtime held). */
 GLUE_HIDDEN void nbdocaml_internal_debug (const char *msg);

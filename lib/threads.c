@@ -1,0 +1,227 @@
+/* libnbdocaml glue: which thread may run this plugin's OCaml code.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * The OCaml 4 runtime keeps all its state in one process-wide Caml_state
+ * and is not reentrant, so at most one thread may run OCaml code of this
+ * plugin at a time, from before CAMLparam to after CAMLreturn.  Two cases:
+ *
+ * - The plugin links threads.cmxa.  Then systhreads' master lock is the
+ *   runtime lock: a foreign thread must be registered with
+ *   caml_c_thread_register before it takes the lock, and OCaml code that
+ *   blocks (Unix.sleepf ...) releases it so other callbacks can run.  We
+ *   cannot refer to the systhreads functions directly (a plugin without
+ *   threads.cmxa does not have them), so we look them up in our own .so.
+ *
+ * - It does not.  Then caml_enter/leave_blocking_section do not lock at
+ *   all and we use a mutex of our own for the whole call.
+ *
+ * Each thread is also prepared once, the first time it calls in: it needs
+ * an alternate signal stack, or OCaml's SIGSEGV handler cannot run when
+ * the thread's stack overflows and Stack_overflow turns into a crash.  The
+ * runtime only gives one to the thread that started it.  What a thread
+ * was given is taken back when it exits.
+ *
+ * __thread variables here are per thread and, since every plugin has its
+ * own copy of this file, per runtime too.
+ */
+#define CAML_NAME_SPACE
+#include <config.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <caml/mlvalues.h>
+#include <caml/signals.h>
+
+#include "glue.h"
+
+/* Enough for OCaml's SIGSEGV handler and anything it calls. */
+#define ALTSTACK_SIZE (64 * 1024)
+
+static struct {
+  int threads;                          /* threads.cmxa is linked */
+  int (*thread_register) (void);
+  int (*thread_unregister) (void);
+  int have_key;
+  pthread_key_t key;                    /* its destructor cleans up */
+  pthread_mutex_t lock;                 /* used when !threads */
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static __thread struct {
+  int ready;                    /* prepared (or the starting thread) */
+  int registered;               /* caml_c_thread_register said 1 */
+  void *altstack;               /* ours to free, or NULL */
+  int holding;                  /* holds the runtime now */
+} self;
+
+/* Find the systhreads entry points in this .so, if it has them.  dlsym on
+ * our own handle, not RTLD_DEFAULT, so that another plugin's runtime in
+ * the same process is never picked up. */
+static void
+detect_threads (void)
+{
+  Dl_info info;
+  void *handle;
+
+  if (dladdr ((void *) &detect_threads, &info) == 0 || !info.dli_fname)
+    return;
+  handle = dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+  if (!handle)
+    return;
+  st.thread_register = (int (*) (void)) dlsym (handle, "caml_c_thread_register");
+  st.thread_unregister = (int (*) (void)) dlsym (handle, "caml_c_thread_unregister");
+  st.threads = st.thread_register && st.thread_unregister;
+  dlclose (handle);
+}
+
+/* A prepared thread exits: systhreads wants it unregistered, without the
+ * runtime held, and the alternate stack we gave it can go. */
+static void
+thread_exit (void *unused)
+{
+  stack_t ss;
+
+  (void) unused;
+  if (self.registered && st.thread_unregister)
+    st.thread_unregister ();
+  if (self.altstack && sigaltstack (NULL, &ss) == 0 &&
+      ss.ss_sp == self.altstack) {
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack (&ss, NULL);
+    free (self.altstack);
+  }
+  self.altstack = NULL;
+  self.ready = 0;
+}
+
+static void
+prepare_thread (void)
+{
+  stack_t ss;
+
+  /* A thread that has its own alternate stack (the host's) keeps it. */
+  if (sigaltstack (NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE)) {
+    void *p = malloc (ALTSTACK_SIZE);
+    if (p) {
+      ss.ss_sp = p;
+      ss.ss_size = ALTSTACK_SIZE;
+      ss.ss_flags = 0;
+      if (sigaltstack (&ss, NULL) == 0)
+        self.altstack = p;
+      else
+        free (p);
+    }
+  }
+  /* caml_c_thread_register returns 0 for a thread systhreads already
+   * knows, such as one created by Thread.create. */
+  if (st.threads)
+    self.registered = st.thread_register ();
+  self.ready = 1;
+  if (st.have_key)
+    pthread_setspecific (st.key, &self);
+}
+
+int
+nbdocaml_internal_threads_init (void)
+{
+  detect_threads ();
+  if (pthread_key_create (&st.key, thread_exit) != 0)
+    return -1;
+  st.have_key = 1;
+  return st.threads;
+}
+
+void
+nbdocaml_internal_threads_started (void)
+{
+  /* caml_startup ran on this thread: the runtime knows it, it has OCaml's
+   * alternate stack, and with systhreads it now holds the master lock. */
+  self.ready = 1;
+  self.holding = 1;
+}
+
+void
+nbdocaml_internal_threads_fini (void)
+{
+  /* Threads prepared for this runtime and still alive keep their
+   * alternate stacks: a thread's stack cannot be freed from another. */
+  if (st.have_key)
+    pthread_key_delete (st.key);
+  st.have_key = 0;
+}
+
+void
+nbdocaml_internal_acquire (void)
+{
+  if (!self.ready)
+    prepare_thread ();
+  if (st.threads)
+    caml_leave_blocking_section ();
+  else
+    pthread_mutex_lock (&st.lock);
+  self.holding = 1;
+}
+
+void
+nbdocaml_internal_release (int *unused)
+{
+  (void) unused;
+  self.holding = 0;
+  if (st.threads)
+    caml_enter_blocking_section ();
+  else
+    pthread_mutex_unlock (&st.lock);
+}
+
+void
+nbdocaml_internal_release_at_shutdown (void)
+{
+  /* systhreads' lock goes with the runtime; ours does not. */
+  self.holding = 0;
+  if (!st.threads)
+    pthread_mutex_unlock (&st.lock);
+}
+
+/* Fork while another thread runs OCaml code and the child inherits a held
+ * lock it can never release.  With systhreads it is worse: its child
+ * handler re-creates the master lock as held by the forking thread, so a
+ * forking thread that did not hold the runtime (nbdkit's main thread when
+ * it daemonizes) leaves the child hanging on its first callback.  Holding
+ * the runtime across fork on the forking thread makes both cases sound.
+ * These handlers are registered after systhreads' (installed during
+ * caml_startup), so glibc runs our prepare before its prepare and our
+ * child handler after its child handler.  glibc drops the handlers of a
+ * dlclosed object.  A thread forking from inside a callback (Unix.fork)
+ * already holds the runtime and must not take it again. */
+static int runtime_live;
+static __thread int fork_took_runtime;
+
+static void
+fork_prepare (void)
+{
+  fork_took_runtime = runtime_live && !self.holding;
+  if (fork_took_runtime)
+    nbdocaml_internal_acquire ();
+}
+
+static void
+fork_after (void)
+{
+  if (fork_took_runtime) {
+    fork_took_runtime = 0;
+    nbdocaml_internal_release (NULL);
+  }
+}
+
+void
+nbdocaml_internal_threads_live (int live)
+{
+  static int installed;
+
+  runtime_live = live;
+  if (live && !installed &&
+      pthread_atfork (fork_prepare, fork_after, fork_after) == 0)
+    installed = 1;
+}
