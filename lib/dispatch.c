@@ -32,6 +32,7 @@ check_module (const nbdocaml_module *m, int cb)
   if (!((m->registered >> cb) & 1))
     return fail (cb, ENOTSUP, "the plugin did not register this callback");
   nbdocaml_internal_current = (nbdocaml_module *) m;
+  nbdocaml_internal_prepare_thread ();
   return 0;
 }
 
@@ -146,6 +147,7 @@ call_close (nbdocaml_conn *c, int cb)
   pthread_mutex_unlock (&m->lock);
 
   nbdocaml_internal_current = m;
+  nbdocaml_internal_prepare_thread ();
   r = m->g->close (c->gc, nbdocaml_internal_error ());
   free (c);
   return r;

@@ -47,4 +47,15 @@ HOST_INTERNAL void nbdocaml_internal_set_error (int errnum, const char *fmt,
 HOST_INTERNAL extern __thread nbdocaml_module *nbdocaml_internal_current;
 HOST_INTERNAL void nbdocaml_internal_debug_trampoline (const char *msg);
 
+/* altstack.c: make sure the calling thread has an alternate signal stack
+ * before it runs OCaml code; cheap after the first call. */
+HOST_INTERNAL extern __thread int nbdocaml_internal_thread_ready;
+HOST_INTERNAL void nbdocaml_internal_prepare_thread_slow (void);
+static inline void
+nbdocaml_internal_prepare_thread (void)
+{
+  if (__builtin_expect (!nbdocaml_internal_thread_ready, 0))
+    nbdocaml_internal_prepare_thread_slow ();
+}
+
 #endif /* NBDOCAML_HOST_H */

@@ -140,6 +140,7 @@ start_runtime (void *dl, const char *path)
   }
 
   sigaction (SIGSEGV, NULL, &rt->saved_segv);
+  nbdocaml_internal_prepare_thread ();
   if (rt->g->start (nbdocaml_internal_debug_trampoline, err) == -1) {
     char reason[NBDOCAML_ERROR_MAX];
     memcpy (reason, err->msg, sizeof reason);
@@ -257,6 +258,7 @@ nbdocaml_module_close (nbdocaml_module *m)
     nbdocaml_call_unload (m);
 
   rt = m->rt;
+  nbdocaml_internal_prepare_thread ();
   pthread_mutex_lock (&runtimes_lock);
   if (--rt->refs == 0) {
     for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)

@@ -11,7 +11,9 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <caml/callback.h>
@@ -47,6 +49,7 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
 {
   static char arg0[] = "nbdocaml";
   static char *argv[] = { arg0, NULL };
+  stack_t before, after;
   int threads;
   value res;
 
@@ -66,9 +69,17 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
   }
   nbdocaml_internal_table.has_threads = threads;
 
+  /* caml_startup gives this thread a fresh alternate signal stack and
+   * never frees it.  The host made sure the thread had one already, so put
+   * that one back and free the runtime's: otherwise every open/close cycle
+   * would leak it. */
+  sigaltstack (NULL, &before);
   /* The pooled variant lets caml_shutdown free the whole heap, which is
    * what makes repeated open/close cycles leak-free. */
   res = caml_startup_pooled_exn (argv);
+  if (!(before.ss_flags & SS_DISABLE) && sigaltstack (NULL, &after) == 0 &&
+      after.ss_sp != before.ss_sp && sigaltstack (&before, NULL) == 0)
+    free (after.ss_sp);
   rt.started = 1;
   nbdocaml_internal_threads_started ();
   if (!threads)

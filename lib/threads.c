@@ -15,11 +15,8 @@
  * - It does not.  Then caml_enter/leave_blocking_section do not lock at
  *   all and we use a mutex of our own for the whole call.
  *
- * Each thread is also prepared once, the first time it calls in: it needs
- * an alternate signal stack, or OCaml's SIGSEGV handler cannot run when
- * the thread's stack overflows and Stack_overflow turns into a crash.  The
- * runtime only gives one to the thread that started it.  What a thread
- * was given is taken back when it exits.
+ * (Calling threads get an alternate signal stack from the host library,
+ * lib/altstack.c, so that Stack_overflow works on them.)
  *
  * __thread variables here are per thread and, since every plugin has its
  * own copy of this file, per runtime too.
@@ -37,9 +34,6 @@
 
 #include "glue.h"
 
-/* Enough for OCaml's SIGSEGV handler and anything it calls. */
-#define ALTSTACK_SIZE (64 * 1024)
-
 static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);
@@ -52,7 +46,6 @@ static struct {
 static __thread struct {
   int ready;                    /* prepared (or the starting thread) */
   int registered;               /* caml_c_thread_register said 1 */
-  void *altstack;               /* ours to free, or NULL */
   int holding;                  /* holds the runtime now */
 } self;
 
@@ -76,50 +69,27 @@ detect_threads (void)
   dlclose (handle);
 }
 
-/* A prepared thread exits: systhreads wants it unregistered, without the
- * runtime held, and the alternate stack we gave it can go. */
+/* A registered thread exits: systhreads wants it unregistered, without
+ * the runtime held. */
 static void
 thread_exit (void *unused)
 {
-  stack_t ss;
-
   (void) unused;
   if (self.registered && st.thread_unregister)
     st.thread_unregister ();
-  if (self.altstack && sigaltstack (NULL, &ss) == 0 &&
-      ss.ss_sp == self.altstack) {
-    ss.ss_flags = SS_DISABLE;
-    sigaltstack (&ss, NULL);
-    free (self.altstack);
-  }
-  self.altstack = NULL;
+  self.registered = 0;
   self.ready = 0;
 }
 
 static void
 prepare_thread (void)
 {
-  stack_t ss;
-
-  /* A thread that has its own alternate stack (the host's) keeps it. */
-  if (sigaltstack (NULL, &ss) == 0 && (ss.ss_flags & SS_DISABLE)) {
-    void *p = malloc (ALTSTACK_SIZE);
-    if (p) {
-      ss.ss_sp = p;
-      ss.ss_size = ALTSTACK_SIZE;
-      ss.ss_flags = 0;
-      if (sigaltstack (&ss, NULL) == 0)
-        self.altstack = p;
-      else
-        free (p);
-    }
-  }
   /* caml_c_thread_register returns 0 for a thread systhreads already
    * knows, such as one created by Thread.create. */
   if (st.threads)
     self.registered = st.thread_register ();
   self.ready = 1;
-  if (st.have_key)
+  if (self.registered && st.have_key)
     pthread_setspecific (st.key, &self);
 }
 
@@ -145,8 +115,6 @@ nbdocaml_internal_threads_started (void)
 void
 nbdocaml_internal_threads_fini (void)
 {
-  /* Threads prepared for this runtime and still alive keep their
-   * alternate stacks: a thread's stack cannot be freed from another. */
   if (st.have_key)
     pthread_key_delete (st.key);
   st.have_key = 0;
