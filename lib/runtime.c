@@ -130,6 +130,17 @@ glue_flush (void)
     caml_callback_exn (f, Val_unit);
 }
 
+/* A process may exit with the module still open: nobody calls
+ * caml_shutdown then, and whatever the plugin printed would stay in
+ * OCaml's buffers.  This runs as the .so is finalised at exit (and at
+ * dlclose, when the runtime is already stopped and there is nothing to
+ * do). */
+static void __attribute__((destructor))
+flush_at_exit (void)
+{
+  glue_flush ();
+}
+
 void
 nbdocaml_internal_debug (const char *msg)
 {
