@@ -238,6 +238,11 @@ NBDOCAML_API void nbdocaml_module_set_debug_handler (nbdocaml_module *m,
  *                                      nbdocaml_extent_fn add, void *opaque)
  *                 calls add once per extent the plugin returned, in order;
  *                 add returning -1 stops and fails the call (errno kept).
+ *                 As nbdkit does, it fails with EINVAL when the plugin
+ *                 returns no extents, a negative offset or length, or an
+ *                 extent that does not start where the previous one ended;
+ *                 empty extents are skipped.  Extents past the requested
+ *                 range or the end of the disk are passed on as they are.
  *
  * Offsets above INT64_MAX and counts above INT32_MAX (OCaml's int32/int64
  * arguments are signed) fail with EINVAL.  Flags the OCaml API cannot

@@ -424,6 +424,8 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
   CAMLparam0 ();
   CAMLlocal5 (n, off, fl, rv, e);
   value args[4];
+  int64_t next = 0;
+  unsigned added = 0;
 
   n = caml_copy_int32 ((int32_t) count);
   off = caml_copy_int64 ((int64_t) offset);
@@ -433,8 +435,11 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
   if (Is_exception_result (rv))
     CAMLreturnT (int, -1);
 
-  /* add is host code: it must not call back into this module, but it runs
-   * no OCaml code, so walking the list around it is safe. */
+  /* The rules nbdkit applies, so that every host gets well-formed
+   * extents: at least one, none negative, each starting where the previous
+   * one ended; empty ones are skipped.  add is host code: it must not call
+   * back into this module, but it runs no OCaml code, so walking the list
+   * around it is safe. */
   for (; rv != Val_emptylist; rv = Field (rv, 1)) {
     int64_t eoff, elen;
     uint32_t type;
@@ -444,10 +449,19 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
     elen = Int64_val (Field (e, 1));
     type = (Bool_val (Field (e, 2)) ? NBDOCAML_EXTENT_HOLE : 0) |
            (Bool_val (Field (e, 3)) ? NBDOCAML_EXTENT_ZERO : 0);
-    if (eoff < 0 || elen < 0) {
+    if (eoff < 0 || elen < 0 || elen > INT64_MAX - eoff) {
       result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
-                    "returned an extent with negative offset %" PRIi64
-                    " or length %" PRIi64, eoff, elen);
+                    "returned an extent with offset %" PRIi64 " and length %"
+                    PRIi64, eoff, elen);
+      CAMLreturnT (int, -1);
+    }
+    if (elen == 0)
+      continue;
+    if (added > 0 && eoff != next) {
+      result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
+                    "returned extents that are not contiguous: one starts at "
+                    "%" PRIi64 ", the previous one ended at %" PRIi64,
+                    eoff, next);
       CAMLreturnT (int, -1);
     }
     errno = 0;
@@ -457,6 +471,13 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
                     " length %" PRIi64, eoff, elen);
       CAMLreturnT (int, -1);
     }
+    next = eoff + elen;
+    added++;
+  }
+  if (added == 0) {
+    result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
+                  "returned no extents");
+    CAMLreturnT (int, -1);
   }
   CAMLreturnT (int, 0);
 }

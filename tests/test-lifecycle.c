@@ -1,0 +1,185 @@
+/* libnbdocaml tests: opening and closing modules leaves the process sound.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * A server may load and unload plugins for as long as it runs, so each
+ * cycle must give back its memory and its signal handlers, and closing
+ * must work in any order and from any thread.
+ */
+#include <config.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "test-common.h"
+
+static long
+rss_kib (void)
+{
+  FILE *fp = fopen ("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+
+  g_assert_nonnull (fp);
+  while (fgets (line, sizeof line, fp))
+    if (strncmp (line, "VmRSS:", 6) == 0)
+      kib = atol (line + 6);
+  fclose (fp);
+  return kib;
+}
+
+/* Open, use and close the same module many times: the RSS may grow by
+ * less than 10 MiB over 1000 cycles.  (valgrind runs 50.) */
+static void
+cycle (const char *plugin)
+{
+  int cycles = g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0 ? 50 : 1000;
+  long before = 0, growth;
+  char buf[4096];
+  int i;
+
+  for (i = 0; i < cycles; ++i) {
+    nbdocaml_module *m = open_plugin (plugin);
+    nbdocaml_conn *c = open_conn (m, 0);
+    g_assert_cmpint (nbdocaml_call_pwrite (c, "cycle", 5, 0, 0), ==, 0);
+    g_assert_cmpint (nbdocaml_call_pread (c, buf, sizeof buf, 0, 0), ==, 0);
+    g_assert_cmpmem (buf, 5, "cycle", 5);
+    nbdocaml_module_close (m);
+    /* Measure from the 10th cycle, once libc's and GLib's caches are warm. */
+    if (i == 9)
+      before = rss_kib ();
+  }
+  growth = rss_kib () - before;
+  g_test_message ("%s: RSS growth over %d open/close cycles: %ld KiB",
+                  plugin, cycles - 10, growth);
+  g_assert_cmpint (growth, <, 10 * 1024);
+}
+
+static void test_cycle (void) { cycle ("loaddisk"); }
+static void test_cycle_threads (void) { cycle ("threads_loaddisk"); }
+
+static void
+host_segv_handler (int sig)
+{
+  (void) sig;
+  _exit (3);
+}
+
+/* OCaml installs a SIGSEGV handler at startup and never removes it; after
+ * the module is unloaded it would point at unmapped code.  The host's own
+ * handler must be back after close, whatever the order in which several
+ * modules close. */
+static void
+test_sigsegv_restored (void)
+{
+  struct sigaction host = { .sa_handler = host_segv_handler }, now;
+  nbdocaml_module *a, *b;
+
+  sigemptyset (&host.sa_mask);
+  g_assert_cmpint (sigaction (SIGSEGV, &host, NULL), ==, 0);
+
+  a = open_plugin ("loaddisk");
+  sigaction (SIGSEGV, NULL, &now);
+  g_assert_true (now.sa_handler != host_segv_handler);      /* OCaml's */
+  nbdocaml_module_close (a);
+  sigaction (SIGSEGV, NULL, &now);
+  g_assert_true (now.sa_handler == host_segv_handler);
+
+  /* Opened a then b, closed a first: b's handler stays until b closes. */
+  a = open_plugin ("loaddisk");
+  b = open_plugin ("threads_loaddisk");
+  nbdocaml_module_close (a);
+  sigaction (SIGSEGV, NULL, &now);
+  g_assert_true (now.sa_handler != host_segv_handler);
+  nbdocaml_module_close (b);
+  sigaction (SIGSEGV, NULL, &now);
+  g_assert_true (now.sa_handler == host_segv_handler);
+
+  /* And closed in the other order. */
+  a = open_plugin ("loaddisk");
+  b = open_plugin ("threads_loaddisk");
+  nbdocaml_module_close (b);
+  nbdocaml_module_close (a);
+  sigaction (SIGSEGV, NULL, &now);
+  g_assert_true (now.sa_handler == host_segv_handler);
+
+  signal (SIGSEGV, SIG_DFL);
+}
+
+static void *
+close_module (void *m)
+{
+  nbdocaml_module_close (m);
+  return NULL;
+}
+
+/* A module opened (and its runtime started) on this thread and closed on
+ * another, with two connections still open and load called: close must
+ * call the plugin's close for each, then unload. */
+static void
+test_close_elsewhere (void)
+{
+  struct collector col;
+  nbdocaml_module *m;
+  nbdocaml_conn *c;
+  pthread_t t;
+  int i;
+
+  for (i = 0; i < 2; ++i) {
+    m = open_plugin (i ? "threads_full" : "full");
+    collector_init (&col);
+    collector_attach (&col, m);
+    c = open_conn (m, 0);
+    (void) open_conn (m, 1);
+    g_assert_cmpint (nbdocaml_call_load (m), ==, 0);
+    g_assert_cmpint (nbdocaml_call_get_size (c), >, 0);
+    g_assert_cmpint (pthread_create (&t, NULL, close_module, m), ==, 0);
+    pthread_join (t, NULL);
+    g_assert_cmpuint (collector_count (&col, "close 1"), ==, 1);
+    g_assert_cmpuint (collector_count (&col, "close 2"), ==, 1);
+    g_assert_cmpuint (collector_count (&col, "unload"), ==, 1);
+    collector_free (&col);
+  }
+}
+
+/* The process exits with the module open: what the plugin printed (into
+ * OCaml's buffer) still reaches stdout, and exit does not crash. */
+static void
+test_exit_flushes (void)
+{
+  if (g_test_subprocess ()) {
+    nbdocaml_module *m = open_plugin ("printer");
+    (void) open_conn (m, 0);
+    exit (0);
+  }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*printed by the plugin, never flushed by it*");
+}
+
+/* The same when the module is closed. */
+static void
+test_close_flushes (void)
+{
+  if (g_test_subprocess ()) {
+    nbdocaml_module_close (open_plugin ("printer"));
+    fflush (stdout);
+    _exit (0);
+  }
+  g_test_trap_subprocess (NULL, 0, 0);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*printed by the plugin, never flushed by it*");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/lifecycle/open-close-1000/no-threads", test_cycle);
+  g_test_add_func ("/lifecycle/open-close-1000/threads-cmxa", test_cycle_threads);
+  g_test_add_func ("/lifecycle/sigsegv-restored", test_sigsegv_restored);
+  g_test_add_func ("/lifecycle/close-on-another-thread", test_close_elsewhere);
+  g_test_add_func ("/lifecycle/exit-with-module-open-flushes", test_exit_flushes);
+  g_test_add_func ("/lifecycle/close-flushes", test_close_flushes);
+  return g_test_run ();
+}
