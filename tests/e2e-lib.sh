@@ -1,0 +1,172 @@
+# Shared helpers for the end-to-end tests (tests/e2e-*.sh): real nbdkit,
+# real NBD clients, the plugins built in tests/plugins.  Source it first:
+#
+#   . "$top_srcdir/tests/e2e-lib.sh"   (or the directory of the script)
+#
+# It gives TAP output helpers, a private temporary directory ($tmp) that is
+# removed on exit, a list of server pids that are killed on exit, and
+# wrappers that never hang (everything runs under timeout).
+
+set -u
+
+# nbdsh runs the first python3 on PATH; it must be the system one that has
+# the nbd module.
+export PATH=/usr/bin:$PATH
+export LC_ALL=C
+
+: "${PLUGINS:?PLUGINS must name the absolute tests/plugins directory}"
+: "${top_builddir:?top_builddir must be set}"
+
+# Never use a leftover debug setting from the caller's environment.
+unset LIBNBD_DEBUG
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nbdocaml-e2e.XXXXXX")
+e2e_pids=()
+
+e2e_cleanup ()
+{
+  local p
+  for p in "${e2e_pids[@]}"; do
+    kill "$p" 2>/dev/null
+  done
+  # Give them a moment, then make sure.
+  for p in "${e2e_pids[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# -- TAP -------------------------------------------------------------------
+e2e_n=0
+e2e_failed=0
+
+plan () { echo "1..$1"; }
+pass () { e2e_n=$((e2e_n + 1)); echo "ok $e2e_n - $1"; }
+fail ()
+{
+  e2e_n=$((e2e_n + 1)); e2e_failed=$((e2e_failed + 1))
+  echo "not ok $e2e_n - $1"
+}
+# diag FILE...: show files as TAP comments (for failures).
+diag ()
+{
+  local f
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    echo "# --- $f"
+    head -c 4000 "$f" | sed 's/^/#   /'
+  done
+}
+
+# The test-point functions below return 0 when the point passed and 1
+# when it failed, so "check ... || diag FILE" shows details on failure.
+
+# check DESC COMMAND...: a test point that passes when COMMAND succeeds.
+check ()
+{
+  local desc=$1; shift
+  if "$@"; then pass "$desc"; else fail "$desc"; return 1; fi
+}
+
+# is DESC GOT EXPECTED
+is ()
+{
+  if [ "$2" = "$3" ]; then
+    pass "$1"
+  else
+    fail "$1"
+    echo "#   got:      '$2'"
+    echo "#   expected: '$3'"
+    return 1
+  fi
+}
+
+# like DESC FILE ERE: FILE has a line matching the extended regexp.
+like ()
+{
+  if grep -Eq -e "$3" "$2"; then
+    pass "$1"
+  else
+    fail "$1"
+    echo "#   no line of $2 matches: $3"
+    diag "$2"
+    return 1
+  fi
+}
+
+# unlike DESC FILE ERE: no line of FILE matches.
+unlike ()
+{
+  if ! grep -Eq -e "$3" "$2"; then
+    pass "$1"
+  else
+    fail "$1"
+    echo "#   a line of $2 matches: $3"
+    grep -E -e "$3" "$2" | head -5 | sed 's/^/#   /'
+    return 1
+  fi
+}
+
+# e2e_done: the exit status of the script.
+e2e_done ()
+{
+  [ "$e2e_failed" -eq 0 ]
+}
+
+# -- running things --------------------------------------------------------
+
+# Upper bound for any single server or client run, in seconds.
+E2E_TIMEOUT=${E2E_TIMEOUT:-120}
+
+# t CMD...: run with a timeout (SIGTERM, then SIGKILL 5s later).
+t () { timeout -k 5 "$E2E_TIMEOUT" "$@"; }
+
+# plugin NAME: the path of tests/plugins/nbdkit-NAME-plugin.so.
+plugin () { echo "$PLUGINS/nbdkit-$1-plugin.so"; }
+
+# require_plugin NAME...: bail out of the whole script when one is missing
+# (the Makefile builds them as check_DATA, so this is a build problem).
+require_plugin ()
+{
+  local n
+  for n in "$@"; do
+    if [ ! -f "$(plugin "$n")" ]; then
+      echo "Bail out! $(plugin "$n") was not built"
+      exit 1
+    fi
+  done
+}
+
+# serve_run ARGS... -- COMMAND: nbdkit -U - ARGS --run COMMAND in the
+# foreground with a timeout.  COMMAND sees $uri, $unixsocket ... as shell
+# variables (not exported: write "$uri" in COMMAND itself).
+serve_run ()
+{
+  local args=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+  shift
+  t nbdkit -U - --exit-with-parent "${args[@]}" --run "$*"
+}
+
+# nbdsh_script URI FILE: run a python script in nbdsh connected to URI.
+nbdsh_py () { t nbdsh -u "$1" -c "$(cat "$2")"; }
+
+# wait_for COND-COMMAND...: poll (up to 10s) until it succeeds.
+wait_for ()
+{
+  local i
+  for i in $(seq 1 100); do
+    "$@" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# pid_gone PID: the process has exited (for a process that is not ours).
+pid_gone () { ! kill -0 "$1" 2>/dev/null; }

@@ -1,0 +1,175 @@
+/* libnbdocaml tests: helpers shared by the g_test programs.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * Everything is static so that each test program includes its own copy.
+ */
+#ifndef NBDOCAML_TEST_COMMON_H
+#define NBDOCAML_TEST_COMMON_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "nbdocaml.h"
+
+/* The path of the test plugin NAME, tests/plugins/nbdkit-NAME-plugin.so.
+ * make check sets PLUGINS to the absolute directory; without it (running
+ * a test by hand from the top build directory) the relative one is used,
+ * with a "./" because module_open never searches for a bare name. */
+static inline char *
+plugin_path (const char *name)
+{
+  const char *dir = g_getenv ("PLUGINS");
+  char *file = g_strdup_printf ("nbdkit-%s-plugin.so", name);
+  char *path = g_build_filename (dir ? dir : "./tests/plugins", file, NULL);
+
+  g_free (file);
+  return path;
+}
+
+/* A file in the plugin directory that is not named like a plugin. */
+static inline char *
+plugins_file (const char *file)
+{
+  const char *dir = g_getenv ("PLUGINS");
+
+  return g_build_filename (dir ? dir : "./tests/plugins", file, NULL);
+}
+
+/* Open the test plugin NAME, failing the test with the library's message
+ * if it does not open. */
+static inline nbdocaml_module *
+open_plugin (const char *name)
+{
+  char *path = plugin_path (name);
+  nbdocaml_module *m = nbdocaml_module_open (path, 0);
+
+  if (m == NULL)
+    g_error ("nbdocaml_module_open (%s): %s (errno %d)", path,
+             nbdocaml_get_error (), nbdocaml_get_errno ());
+  g_free (path);
+  return m;
+}
+
+/* Open a connection, failing the test with the library's message if the
+ * plugin refuses. */
+static inline nbdocaml_conn *
+open_conn (nbdocaml_module *m, int readonly)
+{
+  nbdocaml_conn *c = nbdocaml_call_open (m, readonly);
+
+  if (c == NULL)
+    g_error ("nbdocaml_call_open (%s): %s (errno %d)",
+             nbdocaml_module_name (m), nbdocaml_get_error (),
+             nbdocaml_get_errno ());
+  return c;
+}
+
+/* Assert that the last call on this thread failed with errno ERRNUM and a
+ * message starting with PREFIX. */
+#define assert_error(errnum, prefix)                                        \
+  G_STMT_START {                                                            \
+    const char *msg_ = nbdocaml_get_error ();                               \
+    g_assert_nonnull (msg_);                                                \
+    g_assert_true (g_str_has_prefix (msg_, (prefix)));                      \
+    g_assert_cmpint (nbdocaml_get_errno (), ==, (errnum));                  \
+  } G_STMT_END
+
+/* Collects the NBDKit.debug messages of the modules it is attached to, so
+ * that tests can check what arguments reached the OCaml callbacks.  The
+ * plugins' debug handlers may run on any thread, hence the mutex. */
+struct collector {
+  GMutex lock;
+  GPtrArray *msgs;              /* of char * */
+};
+
+static inline void
+collector_init (struct collector *col)
+{
+  g_mutex_init (&col->lock);
+  col->msgs = g_ptr_array_new_with_free_func (g_free);
+}
+
+static inline void
+collector_clear (struct collector *col)
+{
+  g_mutex_lock (&col->lock);
+  g_ptr_array_set_size (col->msgs, 0);
+  g_mutex_unlock (&col->lock);
+}
+
+static inline void
+collector_free (struct collector *col)
+{
+  g_ptr_array_unref (col->msgs);
+  g_mutex_clear (&col->lock);
+}
+
+static void
+collector_handler (void *opaque, const nbdocaml_module *m, const char *msg)
+{
+  struct collector *col = opaque;
+
+  (void) m;
+  g_mutex_lock (&col->lock);
+  g_ptr_array_add (col->msgs, g_strdup (msg));
+  g_mutex_unlock (&col->lock);
+}
+
+/* Route m's debug messages to col. */
+static inline void
+collector_attach (struct collector *col, nbdocaml_module *m)
+{
+  nbdocaml_module_set_debug_handler (m, collector_handler, col);
+}
+
+/* How many collected messages equal msg. */
+static inline guint
+collector_count (struct collector *col, const char *msg)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&col->lock);
+  for (i = 0; i < col->msgs->len; ++i)
+    if (strcmp (g_ptr_array_index (col->msgs, i), msg) == 0)
+      n++;
+  g_mutex_unlock (&col->lock);
+  return n;
+}
+
+/* The last collected message (a copy, to be freed), or NULL. */
+static inline char *
+collector_last (struct collector *col)
+{
+  char *r = NULL;
+
+  g_mutex_lock (&col->lock);
+  if (col->msgs->len > 0)
+    r = g_strdup (g_ptr_array_index (col->msgs, col->msgs->len - 1));
+  g_mutex_unlock (&col->lock);
+  return r;
+}
+
+/* Assert that the last debug message was exactly expected. */
+#define assert_last_debug(col, expected)                                    \
+  G_STMT_START {                                                            \
+    char *last_ = collector_last (col);                                     \
+    g_assert_cmpstr (last_, ==, (expected));                                \
+    g_free (last_);                                                         \
+  } G_STMT_END
+
+/* Fill buf with bytes from a generator seeded by seed, so that every test
+ * run and every thread writes data of its own. */
+static inline void
+fill_random (GRand *rand, void *buf, size_t len)
+{
+  unsigned char *p = buf;
+  size_t i;
+
+  for (i = 0; i < len; ++i)
+    p[i] = (unsigned char) g_rand_int_range (rand, 0, 256);
+}
+
+#endif /* NBDOCAML_TEST_COMMON_H */

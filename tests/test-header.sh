@@ -1,0 +1,140 @@
+#!/bin/bash
+# libnbdocaml tests: the public header and the exported symbols.
+# Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+#
+# Prints TAP.  The header must compile on its own as strict C99 and as
+# C++; libnbdocaml.so must export exactly the functions the header
+# declares (including every nbdocaml_call_* that the NBDOCAML_CALLBACKS
+# X-macro generates), all in version node NBDOCAML_0.1; and a plugin must
+# export the two entry points the host library and nbdkit look for, while
+# keeping its hidden copy of the host library hidden.
+
+set -u
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+PLUGINS=${PLUGINS:-$top_builddir/tests/plugins}
+CC=${CC:-cc}
+CXX=${CXX:-c++}
+NM=${NM:-nm}
+header=$top_srcdir/include/nbdocaml.h
+lib=$top_builddir/lib/.libs/libnbdocaml.so
+plugins="$PLUGINS/nbdkit-full-plugin.so $PLUGINS/nbdkit-threads_full-plugin.so"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+# ok DESCRIPTION COMMAND...: one test point, its output kept as comments.
+ok () {
+  local what=$1; shift
+  n=$((n + 1))
+  if "$@" >"$tmp/out" 2>&1; then
+    echo "ok $n - $what"
+  else
+    echo "not ok $n - $what"
+    failed=1
+  fi
+  sed 's/^/# /' "$tmp/out"
+}
+
+# The functions the header declares: preprocess it (which expands the
+# X-macro) and take every nbdocaml_* name followed by a parameter list.
+header_functions () {
+  $CC -E -P -I"$top_srcdir/include" "$header" |
+    grep -o '\bnbdocaml_[a-z0-9_]* *(' | sed 's/ *($//' | sort -u
+}
+
+# The defined dynamic symbols of $1, as NAME@@VERSION or NAME.
+exported () {
+  $NM -D --defined-only "$1" | awk '{ print $3 }' | sort -u
+}
+
+compiles_c99 () {
+  $CC -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c "$header"
+}
+
+compiles_cxx () {
+  $CXX -std=c++11 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c++ \
+    "$header"
+}
+
+# Compiling the header as the library does changes NBDOCAML_API.
+compiles_building_shared () {
+  $CC -std=c99 -pedantic -Wall -Werror -fsyntax-only \
+    -DNBDOCAML_BUILDING_SHARED -x c "$header"
+}
+
+header_lists_every_callback () {
+  header_functions > "$tmp/functions" || return 1
+  # One nbdocaml_call_* per row of NBDOCAML_CALLBACKS: count the rows.
+  local rows calls
+  rows=$(grep -c '^  X (' "$header")
+  calls=$(grep -c '^nbdocaml_call_' "$tmp/functions")
+  echo "$rows callbacks, $calls nbdocaml_call_* functions"
+  [ "$rows" -gt 0 ] && [ "$rows" -eq "$calls" ]
+}
+
+library_exports_header () {
+  header_functions > "$tmp/functions" || return 1
+  exported "$lib" > "$tmp/exported" || return 1
+  local f missing=0
+  for f in $(cat "$tmp/functions"); do
+    if ! grep -qx "$f@@NBDOCAML_0.1" "$tmp/exported"; then
+      echo "$f is not exported as $f@@NBDOCAML_0.1"
+      missing=1
+    fi
+  done
+  [ "$missing" = 0 ] && [ -s "$tmp/functions" ]
+}
+
+library_exports_nothing_else () {
+  header_functions | sed 's/$/@@NBDOCAML_0.1/' > "$tmp/expected" || return 1
+  # The version node itself shows up as an absolute symbol.
+  echo NBDOCAML_0.1 >> "$tmp/expected"
+  sort -u -o "$tmp/expected" "$tmp/expected"
+  exported "$lib" > "$tmp/exported" || return 1
+  if ! diff "$tmp/expected" "$tmp/exported"; then
+    echo "lines with > are exported but not declared in the header"
+    return 1
+  fi
+}
+
+plugin_exports_entry_points () {
+  local p bad=0
+  for p in $plugins; do
+    exported "$p" > "$tmp/plugin" || return 1
+    grep -qx nbdocaml_glue_entry_v1 "$tmp/plugin" ||
+      { echo "$p: no nbdocaml_glue_entry_v1"; bad=1; }
+    grep -qx plugin_init "$tmp/plugin" ||
+      { echo "$p: no plugin_init"; bad=1; }
+  done
+  [ "$bad" = 0 ]
+}
+
+plugin_hides_host_copy () {
+  local p bad=0
+  for p in $plugins; do
+    exported "$p" | grep '^nbdocaml_' | grep -vx nbdocaml_glue_entry_v1 \
+      > "$tmp/extra"
+    if [ -s "$tmp/extra" ]; then
+      echo "$p exports:"; cat "$tmp/extra"; bad=1
+    fi
+  done
+  [ "$bad" = 0 ]
+}
+
+echo "1..8"
+ok "nbdocaml.h compiles alone as C99 with -pedantic -Werror" compiles_c99
+ok "nbdocaml.h compiles alone as C++11" compiles_cxx
+ok "nbdocaml.h compiles with NBDOCAML_BUILDING_SHARED" compiles_building_shared
+ok "the header declares one nbdocaml_call_* per callback" \
+  header_lists_every_callback
+ok "libnbdocaml.so exports every header function in NBDOCAML_0.1" \
+  library_exports_header
+ok "libnbdocaml.so exports nothing the header does not declare" \
+  library_exports_nothing_else
+ok "plugins export nbdocaml_glue_entry_v1 and plugin_init" \
+  plugin_exports_entry_points
+ok "plugins export no other nbdocaml_ symbol" plugin_hides_host_copy
+exit 0

@@ -1,0 +1,342 @@
+/* libnbdocaml tests: calling one module from many threads.
+ * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
+ *
+ * The header promises that every function may be called from any thread,
+ * concurrently, on the same module or connection; that a plugin linked
+ * with threads.cmxa gets each calling thread registered with its runtime;
+ * and that such a plugin releases the runtime while it blocks.
+ */
+#include <config.h>
+
+#include "test-common.h"
+
+#define THREADS 8
+#define ITERATIONS 2000
+#define REGION 65536            /* each thread's part of the 1 MiB disk */
+#define DISK_SIZE 1048576       /* api_ramdisk's default size */
+
+/* A start gate, so that the threads really run at the same time. */
+struct gate {
+  GMutex lock;
+  GCond cond;
+  gboolean open;
+};
+
+static void
+gate_wait (struct gate *g)
+{
+  g_mutex_lock (&g->lock);
+  while (!g->open)
+    g_cond_wait (&g->cond, &g->lock);
+  g_mutex_unlock (&g->lock);
+}
+
+static void
+gate_open (struct gate *g)
+{
+  g_mutex_lock (&g->lock);
+  g->open = TRUE;
+  g_cond_broadcast (&g->cond);
+  g_mutex_unlock (&g->lock);
+}
+
+/* -- many threads, many calls ------------------------------------------ */
+
+struct worker {
+  struct gate *gate;
+  nbdocaml_conn *c;
+  int id;
+  guint8 last[REGION];          /* what the thread wrote last, whole region */
+};
+
+/* The byte a thread writes at position i of iteration iter: distinct per
+ * thread and per iteration, so stale or foreign data never matches. */
+static guint8
+pattern (int id, int iter, size_t i)
+{
+  return (guint8) (id * 31 + iter * 7 + i * 13 + (i >> 8));
+}
+
+static gpointer
+worker_thread (gpointer data)
+{
+  struct worker *w = data;
+  GRand *rand = g_rand_new_with_seed (w->id);
+  guint8 *buf = g_malloc (REGION), *back = g_malloc (REGION);
+  uint64_t base = (uint64_t) w->id * REGION;
+  int iter;
+
+  gate_wait (w->gate);
+  for (iter = 0; iter < ITERATIONS; ++iter) {
+    /* A random request inside this thread's region; the last one covers
+     * the whole region, for the final check by the main thread. */
+    uint32_t count = iter == ITERATIONS - 1
+      ? REGION : (uint32_t) g_rand_int_range (rand, 1, 4097);
+    uint32_t off = (uint32_t) g_rand_int_range (rand, 0, REGION - count + 1);
+    size_t i;
+
+    for (i = 0; i < count; ++i)
+      buf[i] = pattern (w->id, iter, i);
+    if (nbdocaml_call_pwrite (w->c, buf, count, base + off, 0) != 0)
+      g_error ("thread %d: pwrite: %s", w->id, nbdocaml_get_error ());
+    memset (back, 0, count);
+    if (nbdocaml_call_pread (w->c, back, count, base + off, 0) != 0)
+      g_error ("thread %d: pread: %s", w->id, nbdocaml_get_error ());
+    for (i = 0; i < count; ++i)
+      if (back[i] != buf[i])
+        g_error ("thread %d iteration %d: byte %zu of %u at %" G_GUINT64_FORMAT
+                 " is %u, wrote %u", w->id, iter, i, count, base + off,
+                 back[i], buf[i]);
+    if (nbdocaml_call_get_size (w->c) != DISK_SIZE)
+      g_error ("thread %d: get_size: %s", w->id, nbdocaml_get_error ());
+    if (nbdocaml_call_can_write (w->c) != 1)
+      g_error ("thread %d: can_write: %s", w->id, nbdocaml_get_error ());
+  }
+  memcpy (w->last, buf, REGION);
+  g_free (back);
+  g_free (buf);
+  g_rand_free (rand);
+  return NULL;
+}
+
+static void
+hammer (const char *plugin, int expect_threads)
+{
+  nbdocaml_module *m = open_plugin (plugin);
+  struct gate gate = { .open = FALSE };
+  struct worker *w = g_new0 (struct worker, THREADS);
+  GThread *th[THREADS];
+  nbdocaml_conn *shared;
+  guint8 *back = g_malloc (REGION);
+  int i;
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  g_assert_cmpint (nbdocaml_module_has_threads (m), ==, expect_threads);
+  /* PARALLEL because the plugin does not say otherwise: the library
+   * must cope with any concurrency. */
+  g_assert_cmpint (nbdocaml_call_thread_model (m), ==,
+                   NBDOCAML_THREAD_MODEL_PARALLEL);
+
+  /* Even threads share one connection, odd ones have their own. */
+  shared = open_conn (m, 0);
+  for (i = 0; i < THREADS; ++i) {
+    w[i].gate = &gate;
+    w[i].id = i;
+    w[i].c = i % 2 == 0 ? shared : open_conn (m, 0);
+    th[i] = g_thread_new ("worker", worker_thread, &w[i]);
+  }
+  gate_open (&gate);
+  for (i = 0; i < THREADS; ++i)
+    g_thread_join (th[i]);
+
+  /* Every region holds exactly what its thread wrote last: no request
+   * strayed into another thread's region. */
+  for (i = 0; i < THREADS; ++i) {
+    g_assert_cmpint (nbdocaml_call_pread (shared, back, REGION,
+                                          (uint64_t) i * REGION, 0), ==, 0);
+    g_assert_cmpmem (back, REGION, w[i].last, REGION);
+  }
+
+  for (i = 0; i < THREADS; ++i)
+    if (w[i].c != shared)
+      g_assert_cmpint (nbdocaml_call_close (w[i].c), ==, 0);
+  g_assert_cmpint (nbdocaml_call_close (shared), ==, 0);
+  nbdocaml_module_close (m);
+  g_cond_clear (&gate.cond);
+  g_mutex_clear (&gate.lock);
+  g_free (back);
+  g_free (w);
+}
+
+static void
+test_parallel_no_threads_cmxa (void)
+{
+  hammer ("api_ramdisk", 0);
+}
+
+static void
+test_parallel_threads_cmxa (void)
+{
+  hammer ("threads_api_ramdisk", 1);
+}
+
+/* -- blocking releases the runtime ------------------------------------ */
+
+#define SLEEPERS 8
+#define SLEEP_MS 200
+
+struct sleeper {
+  struct gate *gate;
+  nbdocaml_conn *c;
+  char data[16];
+  int r;
+};
+
+static gpointer
+sleeper_thread (gpointer data)
+{
+  struct sleeper *s = data;
+
+  gate_wait (s->gate);
+  s->r = nbdocaml_call_pread (s->c, s->data, sizeof s->data, 0, 0);
+  return NULL;
+}
+
+static void
+test_blocking_releases_runtime (void)
+{
+  nbdocaml_module *m = open_plugin ("threads_api_sleep");
+  nbdocaml_conn *c;
+  struct gate gate = { .open = FALSE };
+  struct sleeper s[SLEEPERS];
+  GThread *th[SLEEPERS];
+  char *ms = g_strdup_printf ("%d", SLEEP_MS);
+  gint64 start, elapsed;
+  int i, j;
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  g_assert_cmpint (nbdocaml_module_has_threads (m), ==, 1);
+  g_assert_cmpint (nbdocaml_call_config (m, "sleep_ms", ms), ==, 0);
+  c = open_conn (m, 1);
+
+  for (i = 0; i < SLEEPERS; ++i) {
+    s[i].gate = &gate;
+    s[i].c = c;
+    s[i].r = -2;
+    th[i] = g_thread_new ("sleeper", sleeper_thread, &s[i]);
+  }
+  start = g_get_monotonic_time ();
+  gate_open (&gate);
+  for (i = 0; i < SLEEPERS; ++i)
+    g_thread_join (th[i]);
+  elapsed = g_get_monotonic_time () - start;
+  g_test_message ("%d preads of %d ms took %" G_GINT64_FORMAT " ms",
+                  SLEEPERS, SLEEP_MS, elapsed / 1000);
+
+  for (i = 0; i < SLEEPERS; ++i) {
+    g_assert_cmpint (s[i].r, ==, 0);
+    for (j = 0; j < (int) sizeof s[i].data; ++j)
+      g_assert_cmpint (s[i].data[j], ==, 'S');
+  }
+  /* The plugin counts the preads in progress at once: more than one
+   * means that a thread entered pread while another slept in it, which
+   * only the runtime being released during Unix.sleepf allows. */
+  g_assert_cmpint (nbdocaml_call_get_size (c), >=, 2);
+  /* And the sleeps overlapped in time: serialised, they would take
+   * SLEEPERS * SLEEP_MS (1.6 s).  This is not a speed test; the margin
+   * only guards against a slow machine. */
+  g_assert_cmpint (elapsed, <, (gint64) SLEEPERS * SLEEP_MS * 1000 * 5 / 8);
+
+  nbdocaml_call_close (c);
+  nbdocaml_module_close (m);
+  g_free (ms);
+  g_cond_clear (&gate.cond);
+  g_mutex_clear (&gate.lock);
+}
+
+/* -- connections and modules change threads --------------------------- */
+
+struct handoff {
+  const char *plugin;
+  nbdocaml_module *m;
+  nbdocaml_conn *c;
+  guint8 data[4096];
+};
+
+static gpointer
+open_module_thread (gpointer data)
+{
+  struct handoff *h = data;
+
+  h->m = open_plugin (h->plugin);
+  return NULL;
+}
+
+static gpointer
+open_and_write_thread (gpointer data)
+{
+  struct handoff *h = data;
+  GRand *rand = g_rand_new ();
+
+  h->c = open_conn (h->m, 0);
+  fill_random (rand, h->data, sizeof h->data);
+  g_assert_cmpint (nbdocaml_call_pwrite (h->c, h->data, sizeof h->data, 512,
+                                         0), ==, 0);
+  g_rand_free (rand);
+  return NULL;
+}
+
+static gpointer
+read_thread (gpointer data)
+{
+  struct handoff *h = data;
+  guint8 back[4096];
+
+  g_assert_cmpint (nbdocaml_call_pread (h->c, back, sizeof back, 512, 0), ==,
+                   0);
+  g_assert_cmpmem (back, sizeof back, h->data, sizeof h->data);
+  return NULL;
+}
+
+static gpointer
+close_thread (gpointer data)
+{
+  struct handoff *h = data;
+
+  g_assert_cmpint (nbdocaml_call_close (h->c), ==, 0);
+  h->c = NULL;
+  return NULL;
+}
+
+/* Each step on a thread of its own, which has exited before the next
+ * step starts: the module is opened (its runtime started) on one thread,
+ * the connection opened and written on a second, read on a third, closed
+ * on a fourth, and the module closed on the main thread. */
+static void
+handoff (const char *plugin)
+{
+  struct handoff h = { plugin, NULL, NULL, { 0 } };
+
+  g_thread_join (g_thread_new ("open-module", open_module_thread, &h));
+  g_assert_nonnull (h.m);
+  g_thread_join (g_thread_new ("open-write", open_and_write_thread, &h));
+  g_assert_nonnull (h.c);
+  g_thread_join (g_thread_new ("read", read_thread, &h));
+  g_thread_join (g_thread_new ("read-again", read_thread, &h));
+  /* The main thread can use it too. */
+  read_thread (&h);
+  g_thread_join (g_thread_new ("close", close_thread, &h));
+  g_assert_null (h.c);
+  nbdocaml_module_close (h.m);
+}
+
+static void
+test_handoff_no_threads_cmxa (void)
+{
+  handoff ("api_ramdisk");
+}
+
+static void
+test_handoff_threads_cmxa (void)
+{
+  handoff ("threads_api_ramdisk");
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/threads/parallel-calls-no-threads-cmxa",
+                   test_parallel_no_threads_cmxa);
+  g_test_add_func ("/threads/parallel-calls-threads-cmxa",
+                   test_parallel_threads_cmxa);
+  g_test_add_func ("/threads/blocking-releases-runtime",
+                   test_blocking_releases_runtime);
+  g_test_add_func ("/threads/handoff-between-threads-no-threads-cmxa",
+                   test_handoff_no_threads_cmxa);
+  g_test_add_func ("/threads/handoff-between-threads-threads-cmxa",
+                   test_handoff_threads_cmxa);
+  return g_test_run ();
+}
