@@ -75,18 +75,9 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
    * would leak it. */
   sigaltstack (NULL, &before);
   /* The pooled variant lets caml_shutdown free the whole heap, which is
-   * what makes repeated open/close cycles leak-free.  But the pool (a
-   * linked list of every caml_stat_alloc block) has no lock of its own:
-   * it relies on the runtime lock, and with systhreads
-   * caml_c_thread_register allocates the new thread's info block from it
-   * *before* taking the master lock.  A host thread making its first call
-   * while another thread runs OCaml code (which uses the pool too, e.g.
-   * caml_format_exception) then corrupts the list, and caml_shutdown
-   * crashes freeing it (tests/test-errors, errnos-concurrent-threads-cmxa).
-   * So a plugin linking threads.cmxa gets the unpooled runtime, whose
-   * caml_stat_alloc is plain malloc: thread-safe, at the price of leaking
-   * the heap when the runtime is shut down. */
-  res = threads ? caml_startup_exn (argv) : caml_startup_pooled_exn (argv);
+   * what makes repeated open/close cycles leak-free.  (The pool has no
+   * lock of its own: see the gate in threads.c.) */
+  res = caml_startup_pooled_exn (argv);
   if (!(before.ss_flags & SS_DISABLE) && sigaltstack (NULL, &after) == 0 &&
       after.ss_sp != before.ss_sp && sigaltstack (&before, NULL) == 0)
     free (after.ss_sp);

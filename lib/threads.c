@@ -15,6 +15,19 @@
  * - It does not.  Then caml_enter/leave_blocking_section do not lock at
  *   all and we use a mutex of our own for the whole call.
  *
+ * Registering a thread is the delicate part.  caml_c_thread_register and
+ * caml_c_thread_unregister allocate and free the thread's descriptor with
+ * caml_stat_alloc *before* taking the master lock, and in the pooled
+ * runtime (which we start so that shutdown frees everything) that links
+ * the block into a list that OCaml code holding the lock changes too, with
+ * no lock of its own.  So a gate, a reader-writer lock with writers
+ * preferred, surrounds every call into OCaml as a reader, and a thread
+ * (un)registers as the writer: only when no callback is in flight.  The
+ * cost is one uncontended read lock per call, and a new thread's first
+ * call waits for the calls in flight to finish.  (A plugin whose callback
+ * waits for another thread's very first call would deadlock; OCaml code
+ * started with Thread.create is outside the gate.)
+ *
  * (Calling threads get an alternate signal stack from the host library,
  * lib/altstack.c, so that Stack_overflow works on them.)
  *
@@ -41,6 +54,7 @@ static struct {
   int have_key;
   pthread_key_t key;                    /* its destructor cleans up */
   pthread_mutex_t lock;                 /* used when !threads */
+  pthread_rwlock_t gate;                /* used when threads */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct {
@@ -75,8 +89,11 @@ static void
 thread_exit (void *unused)
 {
   (void) unused;
-  if (self.registered && st.thread_unregister)
+  if (self.registered && st.thread_unregister) {
+    pthread_rwlock_wrlock (&st.gate);
     st.thread_unregister ();
+    pthread_rwlock_unlock (&st.gate);
+  }
   self.registered = 0;
   self.ready = 0;
 }
@@ -86,8 +103,11 @@ prepare_thread (void)
 {
   /* caml_c_thread_register returns 0 for a thread systhreads already
    * knows, such as one created by Thread.create. */
-  if (st.threads)
+  if (st.threads) {
+    pthread_rwlock_wrlock (&st.gate);
     self.registered = st.thread_register ();
+    pthread_rwlock_unlock (&st.gate);
+  }
   self.ready = 1;
   if (self.registered && st.have_key)
     pthread_setspecific (st.key, &self);
@@ -96,7 +116,18 @@ prepare_thread (void)
 int
 nbdocaml_internal_threads_init (void)
 {
+  pthread_rwlockattr_t attr;
+
   detect_threads ();
+  if (st.threads) {
+    /* Writers first, or a new thread could wait forever under load. */
+    pthread_rwlockattr_init (&attr);
+    pthread_rwlockattr_setkind_np (&attr,
+                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    if (pthread_rwlock_init (&st.gate, &attr) != 0)
+      return -1;
+    pthread_rwlockattr_destroy (&attr);
+  }
   if (pthread_key_create (&st.key, thread_exit) != 0)
     return -1;
   st.have_key = 1;
@@ -110,6 +141,8 @@ nbdocaml_internal_threads_started (void)
    * alternate stack, and with systhreads it now holds the master lock. */
   self.ready = 1;
   self.holding = 1;
+  if (st.threads)
+    pthread_rwlock_rdlock (&st.gate);
 }
 
 void
@@ -118,6 +151,8 @@ nbdocaml_internal_threads_fini (void)
   if (st.have_key)
     pthread_key_delete (st.key);
   st.have_key = 0;
+  if (st.threads)
+    pthread_rwlock_destroy (&st.gate);
 }
 
 void
@@ -125,8 +160,10 @@ nbdocaml_internal_acquire (void)
 {
   if (!self.ready)
     prepare_thread ();
-  if (st.threads)
+  if (st.threads) {
+    pthread_rwlock_rdlock (&st.gate);
     caml_leave_blocking_section ();
+  }
   else
     pthread_mutex_lock (&st.lock);
   self.holding = 1;
@@ -137,8 +174,10 @@ nbdocaml_internal_release (int *unused)
 {
   (void) unused;
   self.holding = 0;
-  if (st.threads)
+  if (st.threads) {
     caml_enter_blocking_section ();
+    pthread_rwlock_unlock (&st.gate);
+  }
   else
     pthread_mutex_unlock (&st.lock);
 }
@@ -146,9 +185,11 @@ nbdocaml_internal_release (int *unused)
 void
 nbdocaml_internal_release_at_shutdown (void)
 {
-  /* systhreads' lock goes with the runtime; ours does not. */
+  /* systhreads' lock goes with the runtime; ours do not. */
   self.holding = 0;
-  if (!st.threads)
+  if (st.threads)
+    pthread_rwlock_unlock (&st.gate);
+  else
     pthread_mutex_unlock (&st.lock);
 }
 
