@@ -18,7 +18,11 @@
  * code blocks (Unix.sleepf, Unix.read ...) in that case, so a slow callback
  * does not stall the other threads.  Without threads.cmxa a callback holds
  * the module for its whole duration.  Different modules never block each
- * other.  The library reports the plugin's thread model
+ * other.  (With threads.cmxa, a thread's first call into a module waits
+ * until no other call to it is in flight, because registering a thread
+ * with the OCaml runtime is not safe while OCaml code runs: a callback
+ * that waits for another thread's very first call would deadlock.)  The
+ * library reports the plugin's thread model
  * (nbdocaml_call_thread_model) but does not impose it: serialising requests
  * or connections is the host's job, as it is nbdkit's.
  *
@@ -180,17 +184,20 @@ NBDOCAML_API int nbdocaml_module_has_threads (const nbdocaml_module *m);
 /* 1 if the plugin registered callback cb, 0 if not or cb is out of range. */
 NBDOCAML_API int nbdocaml_module_has (const nbdocaml_module *m, int cb);
 
-/* Where NBDKit.debug goes.  The handler receives the module (NULL for
- * messages produced while nbdocaml_module_open runs the module's top-level
- * code before the handle exists... see below), the formatted message
- * without trailing newline, and opaque.
+/* Where NBDKit.debug goes.  The handler receives opaque, the module whose
+ * code produced the message (during nbdocaml_module_open, the handle being
+ * opened, whose metadata may still be empty) and the formatted message
+ * without a trailing newline.  It runs on the thread that called into the
+ * plugin, with the module's runtime held: it must not call into the same
+ * module.
  *
  * nbdocaml_set_debug_handler sets the process-wide default, used by every
- * module without a handler of its own, including during module_open.
- * Passing NULL restores the built-in default, which writes
- * "nbdocaml: NAME: debug: MESSAGE" to stderr when the environment variable
- * LIBNBDOCAML_DEBUG is set to a non-empty value other than "0", and drops
- * the message otherwise. */
+ * module without a handler of its own, including while nbdocaml_module_open
+ * runs the module's top-level code.  nbdocaml_module_set_debug_handler sets
+ * one module's.  Passing NULL restores the default: the built-in default
+ * writes "nbdocaml: NAME: debug: MESSAGE" to stderr when the environment
+ * variable LIBNBDOCAML_DEBUG is set to a non-empty value other than "0",
+ * and drops the message otherwise. */
 typedef void (*nbdocaml_debug_fn) (void *opaque, const nbdocaml_module *m,
                                    const char *msg);
 NBDOCAML_API void nbdocaml_set_debug_handler (nbdocaml_debug_fn fn,

@@ -69,9 +69,9 @@ nbdocaml_callback_name (int cb)
   return callback_names[cb];
 }
 
-/* The process-wide debug handler.  Written rarely, read on every debug
- * message: a torn read is impossible for the pair only if both are set
- * under the lock and read under it, which debug messages can afford. */
+/* The process-wide debug handler.  The function and its opaque pointer
+ * change together, so both are read and written under a lock, which
+ * debug messages can afford. */
 static pthread_mutex_t debug_lock = PTHREAD_MUTEX_INITIALIZER;
 static nbdocaml_debug_fn default_debug;
 static void *default_debug_opaque;

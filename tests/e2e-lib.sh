@@ -17,6 +17,9 @@ export LC_ALL=C
 : "${PLUGINS:?PLUGINS must name the absolute tests/plugins directory}"
 : "${top_builddir:?top_builddir must be set}"
 
+# Under make check-valgrind, nbdkit runs under memcheck.
+. "$top_srcdir/tests/valgrind-nbdkit.sh"
+
 # Never use a leftover debug setting from the caller's environment.
 unset LIBNBD_DEBUG
 
@@ -37,7 +40,7 @@ e2e_cleanup ()
     done
     kill -9 "$p" 2>/dev/null
   done
-  rm -rf "$tmp"
+  rm -rf "$tmp" ${vg_bin:+"$vg_bin"}
 }
 trap e2e_cleanup EXIT
 trap 'exit 130' INT TERM HUP

@@ -4,7 +4,7 @@
 reliability_programs = tests/test-faults tests/test-lifecycle tests/test-load
 check_PROGRAMS += $(reliability_programs)
 TESTS += $(reliability_programs) tests/e2e-differential.sh
-EXTRA_DIST += tests/e2e-differential.sh tests/differential.py \
+EXTRA_DIST += tests/e2e-differential.sh tests/differential.py tests/e2e-buf.sh \
 	tests/plugins/faults.ml tests/plugins/loaddisk.ml \
 	tests/plugins/printer.ml
 
@@ -40,3 +40,4 @@ check_DATA += tests/plugins/nbdkit-faults-plugin.so \
 	tests/plugins/nbdkit-threads_loaddisk-plugin.so \
 	tests/plugins/nbdkit-threads_loaddisk2-plugin.so \
 	tests/plugins/nbdkit-printer-plugin.so
+TESTS += tests/e2e-buf.sh

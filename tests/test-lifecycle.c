@@ -29,11 +29,13 @@ rss_kib (void)
 }
 
 /* Open, use and close the same module many times: the RSS may grow by
- * less than 10 MiB over 1000 cycles.  (valgrind runs 50.) */
+ * less than 10 MiB over 1000 cycles.  Under valgrind, whose own memory use
+ * swamps the figure, 50 cycles run and its leak check is the judge. */
 static void
 cycle (const char *plugin)
 {
-  int cycles = g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0 ? 50 : 1000;
+  int valgrind = g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0;
+  int cycles = valgrind ? 50 : 1000;
   long before = 0, growth;
   char buf[4096];
   int i;
@@ -52,7 +54,8 @@ cycle (const char *plugin)
   growth = rss_kib () - before;
   g_test_message ("%s: RSS growth over %d open/close cycles: %ld KiB",
                   plugin, cycles - 10, growth);
-  g_assert_cmpint (growth, <, 10 * 1024);
+  if (!valgrind)
+    g_assert_cmpint (growth, <, 10 * 1024);
 }
 
 static void test_cycle (void) { cycle ("loaddisk"); }

@@ -1,0 +1,22 @@
+# Sourced by the end-to-end tests.  Under "make check-valgrind"
+# (NBDOCAML_VALGRIND=1) it puts a wrapper called nbdkit first on PATH that
+# runs the real nbdkit under memcheck, so the plugins (the glue, the
+# adapter, the OCaml runtime) are checked in the real server.  Each
+# process writes its own log in $NBDOCAML_VALGRIND_LOGS, which
+# tests/valgrind-verdict.sh reads once the suite has run: a server is
+# often stopped with a signal, so its exit status cannot carry the verdict.
+if [ "${NBDOCAML_VALGRIND:-0}" = 1 ]; then
+  vg_bin=$(mktemp -d "${TMPDIR:-/tmp}/nbdocaml-vg.XXXXXX")
+  vg_real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v nbdkit)
+  vg_logs=${NBDOCAML_VALGRIND_LOGS:-${TMPDIR:-/tmp}}
+  cat > "$vg_bin/nbdkit" <<VGEOF
+#!/bin/sh
+exec valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \\
+  --show-leak-kinds=definite --keep-debuginfo=yes --trace-children=no \\
+  --child-silent-after-fork=yes \\
+  --suppressions="$top_srcdir/tests/valgrind.supp" \\
+  --log-file="$vg_logs/nbdkit.%p.log" "$vg_real" "\$@"
+VGEOF
+  chmod +x "$vg_bin/nbdkit"
+  export PATH="$vg_bin:$PATH"
+fi
