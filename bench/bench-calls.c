@@ -16,7 +16,9 @@
  *   pread_buf_4k/1m   nbdocaml_call_pread on the _buf plugin
  *
  * With CASE, only the cases whose name starts with CASE run (for
- * profiling one of them under perf or callgrind).
+ * profiling one of them under perf or callgrind); the copies run as one
+ * round of three, so "pread" or "memcpy" selects the round of both sizes
+ * and "pread_4k" or "pread_1m" the round of one size.
  *
  * The copies read consecutive offsets of an 8 MiB disk (the same offsets
  * for C and OCaml), which stays in this machine's L3 cache: this measures
@@ -218,8 +220,11 @@ main (int argc, char **argv)
     double per[3][64], over[3][64];
     int b, j;
 
-    if (strncmp ("memcpy", only, strlen (only)) != 0 &&
-        strncmp ("pread", only, strlen (only)) != 0)
+    /* CASE "pread", "pread_4k", "memcpy_1m" ... select these rounds. */
+    if (*only && strncmp (only, "pread", 5) != 0 &&
+        strncmp (only, "memcpy", 6) != 0)
+      continue;
+    if ((strstr (only, "_4k") && s != 0) || (strstr (only, "_1m") && s != 1))
       continue;
     /* The three cases take turns, batch by batch, so that a change in
      * machine load or memory bandwidth hits all of them alike; the
