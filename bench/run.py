@@ -8,7 +8,9 @@
 # --filter=noparallel serialize=all-requests; the better of the two per row
 # is "best C"), Python and Lua.  Same nbdkit, same clients, same number of
 # connections, and can_multi_conn true for every server (checked with
-# nbdinfo).  Each number is the median of BENCH_RUNS runs.  Only the
+# nbdinfo).  Each number is the median of BENCH_RUNS runs; the servers
+# all run at once and are measured round-robin, one run each per round, so
+# that changes in the machine's load bias no ratio.  Only the
 # standard library: it runs under any python3 (it never imports nbd).
 #
 # The targets of issue 6 are printed next to each row with PASS or MISS;
@@ -123,33 +125,31 @@ def can_multi_conn(uri):
     return info["exports"][0].get("can_multi_conn")
 
 
-def nbdcopy_bandwidth(uri, tmp, size):
-    """Median MiB/s of nbdcopy URI null: over RUNS runs (hyperfine)."""
+def nbdcopy_bandwidth(uris, tmp, size, rnd):
+    """One round of nbdcopy URI null: against every server, back to back,
+    timed by hyperfine: {key: MiB/s}."""
     out = os.path.join(tmp, "hyperfine.json")
-    cmd = " ".join(NBDCOPY + [uri, "null:"])
-    run(["hyperfine", "-N", "--style", "none", "--runs", str(RUNS),
-         "--warmup", "0" if QUICK else "1", "--export-json", out, cmd])
+    keys = list(uris)
+    run(["hyperfine", "-N", "--style", "none", "--runs", "1",
+         "--export-json", out] +
+        [" ".join(NBDCOPY + [uris[k], "null:"]) for k in keys])
     with open(out) as f:
-        res = json.load(f)["results"][0]
-    times = res["times"]
-    return {"mib_s": size / 2**20 / median(times), "times_s": times}
+        res = json.load(f)["results"]
+    return {k: size / 2**20 / r["times"][0] for k, r in zip(keys, res)}
 
 
-def fio_iops(uri, rw, iodepth, numjobs=1, runs=None):
-    """Median IOPS (all jobs summed) of RUNS fio runs."""
-    vals = []
-    for _ in range(runs or RUNS):
-        cmd = FIO_BASE + ["--uri=" + uri, "--rw=" + rw,
-                          "--iodepth=%d" % iodepth,
-                          "--runtime=%d" % FIO_RUNTIME,
-                          "--group_reporting"]
-        cmd[cmd.index("--numjobs=1")] = "--numjobs=%d" % numjobs
-        out = run(cmd)
-        # fio may print warnings before the JSON.
-        data = json.loads(out[out.index("{"):])
-        key = "read" if "read" in rw else "write"
-        vals.append(sum(j[key]["iops"] for j in data["jobs"]))
-    return {"iops": median(vals), "runs": vals}
+def fio_iops(uri, rw, iodepth, numjobs=1):
+    """IOPS (all jobs summed) of one fio run."""
+    cmd = FIO_BASE + ["--uri=" + uri, "--rw=" + rw,
+                      "--iodepth=%d" % iodepth,
+                      "--runtime=%d" % FIO_RUNTIME,
+                      "--group_reporting"]
+    cmd[cmd.index("--numjobs=1")] = "--numjobs=%d" % numjobs
+    out = run(cmd)
+    # fio may print warnings before the JSON.
+    data = json.loads(out[out.index("{"):])
+    key = "read" if "read" in rw else "write"
+    return sum(j[key]["iops"] for j in data["jobs"])
 
 
 # -- the servers ---------------------------------------------------------
@@ -187,36 +187,57 @@ IOPS_CASES = [("randread", 1), ("randread", 16),
 
 
 def bench_servers(b, s, tmp, R):
+    """All the servers run side by side (idle ones cost nothing) and every
+    measurement goes round-robin, one run per server per round, so that a
+    change in the machine's load (other users, a noisy neighbour) hits
+    every server alike instead of biasing the ratios."""
     size = SIZE
     nbytes = parse_size(size)
-    for key, label, args in servers(b, s, size):
-        if SERVERS and key not in SERVERS:
-            continue
-        log("== %s" % label)
-        srv = Server(tmp, key, args)
-        r = R.setdefault("servers", {}).setdefault(key, {"label": label})
-        try:
-            r["can_multi_conn"] = can_multi_conn(srv.uri)
-            if "bw" in ONLY:
-                # Fill the whole disk through the plugin's pwrite, so that
-                # every page is real data (a never-written malloc'ed page
-                # would read as the shared zero page, unfairly fast).
-                t0 = time.time()
-                run(["nbdcopy", "--", "[", "nbdkit", "pattern",
-                     "size=" + size, "]", srv.uri])
-                r["fill_s"] = time.time() - t0
-                r["bw"] = nbdcopy_bandwidth(srv.uri, tmp, nbytes)
-                r["rss_kib"] = srv.status("VmRSS")
-                r["hwm_kib"] = srv.status("VmHWM")
-                log("   %.0f MiB/s, RSS %d MiB" % (r["bw"]["mib_s"],
-                                                   r["rss_kib"] // 1024))
-            if "iops" in ONLY:
-                for rw, qd in IOPS_CASES:
-                    r["%s_qd%d" % (rw, qd)] = fio_iops(srv.uri, rw, qd)
-                    log("   %s qd%d: %.0f IOPS" % (
-                        rw, qd, r["%s_qd%d" % (rw, qd)]["iops"]))
-        finally:
-            srv.stop()
+    srv, S = {}, R.setdefault("servers", {})
+    try:
+        for key, label, args in servers(b, s, size):
+            if SERVERS and key not in SERVERS:
+                continue
+            srv[key] = Server(tmp, key, args)
+            S[key] = {"label": label,
+                      "can_multi_conn": can_multi_conn(srv[key].uri)}
+            # Fill the whole disk through the plugin's pwrite, so that
+            # every page holds real data (a never-written malloc'ed page
+            # would read as the shared zero page, unfairly fast).
+            t0 = time.time()
+            run(["nbdcopy", "--", "[", "nbdkit", "pattern",
+                 "size=" + size, "]", srv[key].uri])
+            S[key]["fill_s"] = time.time() - t0
+            log("== %s: filled %s in %.1f s" % (label, size,
+                                                S[key]["fill_s"]))
+        uris = {k: v.uri for k, v in srv.items()}
+        if "bw" in ONLY:
+            if not QUICK:
+                nbdcopy_bandwidth(uris, tmp, nbytes, -1)    # warm-up round
+            runs = {k: [] for k in srv}
+            for rnd in range(RUNS):
+                for k, v in nbdcopy_bandwidth(uris, tmp, nbytes, rnd).items():
+                    runs[k].append(v)
+                log("bandwidth round %d: %s" % (rnd + 1, ", ".join(
+                    "%s %.0f" % (k, runs[k][-1]) for k in srv)))
+            for k in srv:
+                S[k]["bw"] = {"mib_s": median(runs[k]), "runs": runs[k]}
+                S[k]["rss_kib"] = srv[k].status("VmRSS")
+                S[k]["hwm_kib"] = srv[k].status("VmHWM")
+        if "iops" in ONLY:
+            for rw, qd in IOPS_CASES:
+                name = "%s_qd%d" % (rw, qd)
+                runs = {k: [] for k in srv}
+                for rnd in range(RUNS):
+                    for k in srv:
+                        runs[k].append(fio_iops(uris[k], rw, qd))
+                    log("%s round %d: %s" % (name, rnd + 1, ", ".join(
+                        "%s %.0f" % (k, runs[k][-1]) for k in srv)))
+                for k in srv:
+                    S[k][name] = {"iops": median(runs[k]), "runs": runs[k]}
+    finally:
+        for v in srv.values():
+            v.stop()
 
 
 def bench_threads(b, tmp, R):
@@ -228,13 +249,17 @@ def bench_threads(b, tmp, R):
                      [os.path.join(b, "bench", so), "size=64M"])
         try:
             # 16 clients: 16 fio jobs (processes), one NBD connection each,
-            # one request in flight each.
-            one = fio_iops(srv.uri, "randread", 1, numjobs=1)
-            many = fio_iops(srv.uri, "randread", 1, numjobs=16)
-            out[key] = {"iops_1": one, "iops_16": many,
-                        "speedup": many["iops"] / one["iops"]}
+            # one request in flight each; 1 client: one such job.  The two
+            # alternate, run by run.
+            one, many = [], []
+            for _ in range(RUNS):
+                one.append(fio_iops(srv.uri, "randread", 1, numjobs=1))
+                many.append(fio_iops(srv.uri, "randread", 1, numjobs=16))
+            out[key] = {"iops_1": {"iops": median(one), "runs": one},
+                        "iops_16": {"iops": median(many), "runs": many}}
+            out[key]["speedup"] = median(many) / median(one)
             log("   1 client %.0f IOPS, 16 clients %.0f IOPS: %.1fx" % (
-                one["iops"], many["iops"], out[key]["speedup"]))
+                median(one), median(many), out[key]["speedup"]))
         finally:
             srv.stop()
 
