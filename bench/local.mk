@@ -1,0 +1,50 @@
+# Benchmarks (issue 6): "make bench" prints one table comparing the OCaml
+# plugins with nbdkit's C memory plugin, Python and Lua.  Nothing here is
+# built by "make" or "make check".  Knobs, passed through the environment
+# or the make command line:
+#   BENCH_QUICK=1        256M disk, 1 run, 2 s fio runs (for development)
+#   BENCH_SIZE=1G        disk size for the bandwidth and IOPS rows
+#   BENCH_RUNS=3         runs per measurement (the median is reported)
+#   BENCH_FIO_RUNTIME=5  seconds per fio run
+#   BENCH_ONLY=...       comma-separated subset of: bw,iops,calls,threads
+#   BENCH_SERVERS=...    comma-separated subset of: c_par,c_ser,ml_str,
+#                        ml_buf,py,lua (development only)
+#   BENCH_JSON=FILE      also write every raw number to FILE
+
+BENCH_PLUGINS = bench/nbdkit-ram_string-plugin.so \
+	bench/nbdkit-ram_buf-plugin.so bench/nbdkit-sleepy-plugin.so \
+	bench/nbdkit-sleepy_nothreads-plugin.so
+EXTRA_DIST += bench/ram_string.ml bench/ram_buf.ml bench/sleepy.ml \
+	bench/ram.py bench/ram.lua bench/run.py bench/RESULTS.md
+
+bench/nbdkit-ram_string-plugin.so: bench/ram_string.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd bench && \
+	  $(call build_plugin,nbdkit-ram_string-plugin.so,,ram_string.ml)
+bench/nbdkit-ram_buf-plugin.so: bench/ram_buf.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd bench && \
+	  $(call build_plugin,nbdkit-ram_buf-plugin.so,,ram_buf.ml)
+# sleepy.ml twice: with threads.cmxa (the measured plugin) and without it
+# (the control, which cannot overlap requests).  Each build gets its own
+# copy of the source, so the two never share intermediate files.
+bench/sleepy_threads.ml bench/sleepy_nothreads.ml: bench/sleepy.ml
+	$(AM_V_GEN)cp $< $@
+bench/nbdkit-sleepy-plugin.so: bench/sleepy_threads.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd bench && \
+	  $(call build_plugin,nbdkit-sleepy-plugin.so,$(THREADS_LINK),sleepy_threads.ml)
+bench/nbdkit-sleepy_nothreads-plugin.so: bench/sleepy_nothreads.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd bench && \
+	  $(call build_plugin,nbdkit-sleepy_nothreads-plugin.so,unix.cmxa,sleepy_nothreads.ml)
+CLEANFILES += bench/sleepy_threads.ml bench/sleepy_nothreads.ml
+
+# The in-process benchmark, linked to the uninstalled libnbdocaml.so
+# (-no-install: a real executable, runnable under perf or valgrind).
+EXTRA_PROGRAMS = bench/bench-calls
+CLEANFILES += $(EXTRA_PROGRAMS)
+bench_bench_calls_SOURCES = bench/bench-calls.c include/nbdocaml.h
+bench_bench_calls_LDADD = lib/libnbdocaml.la
+bench_bench_calls_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+bench: $(BENCH_PLUGINS) bench/bench-calls
+	python3 $(srcdir)/bench/run.py --builddir $(abs_builddir) \
+	  --srcdir $(abs_srcdir)
+.PHONY: bench
