@@ -45,13 +45,13 @@ tests_test_multi_module_LDFLAGS = $(api_ldflags)
 # of the built library and plugins with the tools configure found.
 AM_TESTS_ENVIRONMENT += CC='$(CC)' CXX='$(CXX)'; export CC CXX;
 
-# The OCaml test plugins of the API tests.  threads_api_ramdisk.ml and
-# threads_api_errors.ml are copies of api_ramdisk.ml and api_errors.ml
+# The OCaml test plugins of the API tests (they also use loaddisk, see
+# tests/reliability.mk).  threads_api_errors.ml is a copy of api_errors.ml
 # (see tests/local.mk); threads_api_sleep.ml is a source of its own
 # because it uses Unix and Mutex, which need threads.cmxa.
-api_plugins = minimal subset short errors ramdisk counter \
+api_plugins = minimal subset short errors counter \
 	noregister twice raise noname noopen nosize nopread
-api_threads_plugins = ramdisk errors sleep
+api_threads_plugins = errors sleep
 # bufdisk.ml (the zero-copy pread_buf/pwrite_buf plugin) came with those
 # callbacks; test-calls uses it.
 check_DATA += $(api_plugins:%=tests/plugins/nbdkit-api_%-plugin.so) \
@@ -61,8 +61,7 @@ check_DATA += $(api_plugins:%=tests/plugins/nbdkit-api_%-plugin.so) \
 EXTRA_DIST += $(api_plugins:%=tests/plugins/api_%.ml) \
 	tests/plugins/threads_api_sleep.ml tests/plugins/api_notocaml.c \
 	tests/plugins/bufdisk.ml
-CLEANFILES += tests/plugins/threads_api_ramdisk.ml \
-	tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so
+CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so
 
 # A shared object that the dynamic loader accepts but that is not an OCaml
 # plugin.  Built directly: it must not go through libtool, which would

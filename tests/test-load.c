@@ -120,8 +120,10 @@ test_load (void)
 
   calls_per_thread =
     g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0 ? 1000 : 100000;
-  for (i = 0; i < MODULES; ++i)
+  for (i = 0; i < MODULES; ++i) {
     modules[i] = open_plugin (plugins[i]);
+    g_assert_cmpint (nbdocaml_call_config (modules[i], "size", "64M"), ==, 0);
+  }
   g_assert_cmpint (nbdocaml_module_has_threads (modules[0]), ==, 0);
   g_assert_cmpint (nbdocaml_module_has_threads (modules[2]), ==, 1);
 

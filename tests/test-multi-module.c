@@ -18,10 +18,10 @@
 static void
 test_separate_state (void)
 {
-  /* api_ramdisk and threads_api_ramdisk are built from the same source:
+  /* loaddisk and threads_loaddisk are built from the same source:
    * only separate runtimes keep their disks apart. */
   static const char *const names[] = {
-    "full", "api_ramdisk", "threads_api_ramdisk", "bufdisk",
+    "full", "loaddisk", "threads_loaddisk", "bufdisk",
   };
   enum { N = G_N_ELEMENTS (names) };
   nbdocaml_module *m[N];
@@ -33,7 +33,7 @@ test_separate_state (void)
   for (i = 0; i < N; ++i) {
     m[i] = open_plugin (names[i]);
     g_assert_cmpstr (nbdocaml_module_name (m[i]), ==,
-                     i == 2 ? "api_ramdisk" : names[i]);
+                     i == 2 ? "loaddisk" : names[i]);
   }
   /* bufdisk's disk is created by config_complete. */
   g_assert_cmpint (nbdocaml_call_config_complete (m[3]), ==, 0);
@@ -112,7 +112,7 @@ static void
 test_concurrent_modules (void)
 {
   static const char *const names[] = {
-    "full", "api_ramdisk", "threads_api_ramdisk", "threads_full",
+    "full", "loaddisk", "threads_loaddisk", "threads_full",
   };
   enum { N = G_N_ELEMENTS (names) };
   nbdocaml_module *m[N];
@@ -284,7 +284,7 @@ test_same_file_per_handle (void)
 static void
 test_reopen_cycles (void)
 {
-  static const char *const names[] = { "api_ramdisk", "threads_api_ramdisk" };
+  static const char *const names[] = { "loaddisk", "threads_loaddisk" };
   size_t n;
   int round;
 

@@ -13,7 +13,7 @@
 #define THREADS 8
 #define ITERATIONS 2000
 #define REGION 65536            /* each thread's part of the 1 MiB disk */
-#define DISK_SIZE 1048576       /* api_ramdisk's default size */
+#define DISK_SIZE 1048576       /* loaddisk's default size */
 
 /* A start gate, so that the threads really run at the same time. */
 struct gate {
@@ -152,13 +152,13 @@ hammer (const char *plugin, int expect_threads)
 static void
 test_parallel_no_threads_cmxa (void)
 {
-  hammer ("api_ramdisk", 0);
+  hammer ("loaddisk", 0);
 }
 
 static void
 test_parallel_threads_cmxa (void)
 {
-  hammer ("threads_api_ramdisk", 1);
+  hammer ("threads_loaddisk", 1);
 }
 
 /* -- blocking releases the runtime ------------------------------------ */
@@ -315,13 +315,13 @@ handoff (const char *plugin)
 static void
 test_handoff_no_threads_cmxa (void)
 {
-  handoff ("api_ramdisk");
+  handoff ("loaddisk");
 }
 
 static void
 test_handoff_threads_cmxa (void)
 {
-  handoff ("threads_api_ramdisk");
+  handoff ("threads_loaddisk");
 }
 
 int

@@ -1,8 +1,19 @@
-(* A RAM disk for the load and differential tests: pread, pwrite, trim and
-   zero (both zero the range, like nbdkit's memory plugin), flush, at the
-   default PARALLEL thread model.  size=SIZE (default 64M). *)
+(* A RAM disk for the thread, load, lifecycle and differential tests:
+   pread, pwrite, trim and zero (both zero the range, like nbdkit's memory
+   plugin), flush, at the default PARALLEL thread model (thread_model is
+   not registered).  size=SIZE (default 1M) replaces the disk; call it
+   before any connection exists.
 
-let disk = ref (Bytes.make (64 * 1024 * 1024) '\000')
+   The same source is also built with threads.cmxa (threads_loaddisk).
+   Then callbacks of several threads can interleave wherever OCaml code
+   allocates or blocks, so the shared state must stay consistent at every
+   such point.  It does without a Mutex (which only exists with
+   threads.cmxa): every access to the disk is a single call of a Bytes
+   primitive (blit, sub, fill), during which no other OCaml code runs.
+   Overlapping requests from different threads may then mix, as they may on
+   a real disk; the tests give each thread its own region. *)
+
+let disk = ref (Bytes.make (1024 * 1024) '\000')
 
 let range count offset =
   let count = Int32.to_int count and offset = Int64.to_int offset in
