@@ -11,8 +11,10 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,39 @@ invalid (const char *fn, const char *what, const char *str)
   caml_invalid_argument (msg);
 }
 
+/* Under nbdkit, parse_size, parse_bool and read_password use nbdkit's own
+ * functions, so that an OCaml plugin reads its parameters exactly as
+ * every other plugin of that nbdkit does (they also report the details
+ * with nbdkit_error).  In any other host the implementations below follow
+ * the rules nbdkit documents.  The functions are looked up in the process
+ * at run time: the plugin must not refer to them directly, or it would
+ * not load outside nbdkit. */
+static struct {
+  int64_t (*parse_size) (const char *);
+  int (*parse_bool) (const char *);
+  int (*read_password) (const char *, char **);
+} nbdkit;
+static pthread_once_t nbdkit_once = PTHREAD_ONCE_INIT;
+
+static void
+find_nbdkit (void)
+{
+  nbdkit.parse_size = (int64_t (*) (const char *))
+    dlsym (RTLD_DEFAULT, "nbdkit_parse_size");
+  nbdkit.parse_bool = (int (*) (const char *))
+    dlsym (RTLD_DEFAULT, "nbdkit_parse_bool");
+  nbdkit.read_password = (int (*) (const char *, char **))
+    dlsym (RTLD_DEFAULT, "nbdkit_read_password");
+}
+
+/* OCaml strings may contain NUL bytes; C parsers would stop there. */
+static void
+check_no_nul (const char *fn, value strv)
+{
+  if (strlen (String_val (strv)) != caml_string_length (strv))
+    invalid (fn, "the string contains a NUL byte", String_val (strv));
+}
+
 /* Sizes as nbdkit_parse_size reads them: decimal digits and an optional
  * suffix, each a power of 1024. */
 value nbdocaml_glue_parse_size (value strv);
@@ -133,8 +168,14 @@ nbdocaml_glue_parse_size (value strv)
   const char *p;
   int shift = 0;
 
-  if (strlen (str) != caml_string_length (strv))
-    invalid ("parse_size", "could not parse size string", str);
+  check_no_nul ("parse_size", strv);
+  pthread_once (&nbdkit_once, find_nbdkit);
+  if (nbdkit.parse_size) {
+    int64_t r = nbdkit.parse_size (str);
+    if (r == -1)
+      invalid ("parse_size", "could not parse size", str);
+    CAMLreturn (caml_copy_int64 (r));
+  }
   for (p = str; isspace ((unsigned char) *p); ++p)
     ;
   if (!isdigit ((unsigned char) *p))
@@ -163,6 +204,14 @@ nbdocaml_glue_parse_bool (value strv)
   const char *str = String_val (strv);
   size_t i;
 
+  check_no_nul ("parse_bool", strv);
+  pthread_once (&nbdkit_once, find_nbdkit);
+  if (nbdkit.parse_bool) {
+    int r = nbdkit.parse_bool (str);
+    if (r == -1)
+      invalid ("parse_bool", "could not decipher boolean", str);
+    return Val_bool (r);
+  }
   for (i = 0; i < sizeof yes / sizeof yes[0]; ++i) {
     if (strcasecmp (str, yes[i]) == 0)
       return Val_true;
@@ -240,7 +289,13 @@ nbdocaml_glue_read_password (value strv)
   const char *str = String_val (strv);
   char *pw = NULL;
 
-  if (strcmp (str, "-") == 0)
+  check_no_nul ("read_password", strv);
+  pthread_once (&nbdkit_once, find_nbdkit);
+  if (nbdkit.read_password) {
+    if (nbdkit.read_password (str, &pw) == -1)
+      invalid ("read_password", "could not read password", str);
+  }
+  else if (strcmp (str, "-") == 0)
     pw = read_tty_password ();
   else if (str[0] == '-' && isdigit ((unsigned char) str[1])) {
     char *end;

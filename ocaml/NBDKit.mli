@@ -151,6 +151,13 @@ val set_error : Unix.error -> unit
     thread only; without it a raising callback reports [EIO].
     ([EUNKNOWNERR n] sets errno [n].) *)
 
+(** {2 Parsing parameters}
+
+    Under nbdkit these three call nbdkit's own [nbdkit_parse_size],
+    [nbdkit_parse_bool] and [nbdkit_read_password] (which also log the
+    reason for a failure); in other hosts an implementation of the same
+    rules. *)
+
 val parse_size : string -> int64
 (** Parse a size as nbdkit does: a decimal number optionally followed by a
     scale suffix [b], [k]/[K], [M], [G], [T], [P] or [E] (powers of 1024).

@@ -26,7 +26,8 @@ E2E_TESTS = \
 	tests/e2e-fork.sh \
 	tests/e2e-concurrent.sh \
 	tests/e2e-install.sh \
-	tests/e2e-example.sh
+	tests/e2e-example.sh \
+	tests/e2e-parse.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
