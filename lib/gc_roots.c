@@ -46,6 +46,12 @@ static struct {
   char *strings[NBDOCAML_STR_COUNT];
 } roots = { 0, Val_unit, Val_unit, { NULL } };
 
+int
+nbdocaml_internal_has_field (value plugin, int cb)
+{
+  return Is_block (Field (plugin, callback_field[cb]));
+}
+
 /* Record the plugin (already validated by the caller).  Returns 0, or -1
  * when out of memory. */
 int
@@ -55,7 +61,7 @@ nbdocaml_internal_set_plugin (value plugin, value flush)
   int i;
 
   for (i = 0; i < NBDOCAML_CB_COUNT; ++i)
-    if (Is_block (Field (plugin, callback_field[i])))
+    if (nbdocaml_internal_has_field (plugin, i))
       bits |= UINT64_C (1) << i;
 
   for (i = 0; i < NBDOCAML_STR_COUNT; ++i) {

@@ -46,6 +46,8 @@ GLUE_HIDDEN void nbdocaml_internal_debug (const char *msg);
 GLUE_HIDDEN extern struct nbdocaml_glue nbdocaml_internal_table;
 
 /* gc_roots.c: OCaml values that C keeps between calls. */
+/* Whether the record sets callback cb (Some _). */
+GLUE_HIDDEN int nbdocaml_internal_has_field (value plugin, int cb);
 GLUE_HIDDEN int nbdocaml_internal_set_plugin (value plugin, value flush);
 GLUE_HIDDEN void nbdocaml_internal_clear_plugin (void);
 GLUE_HIDDEN int nbdocaml_internal_is_registered (void);

@@ -37,8 +37,9 @@ value nbdocaml_glue_register (value plugin, value flush);
 value
 nbdocaml_glue_register (value plugin, value flush)
 {
-  static const struct { int field; const char *name; } required[] = {
-    { 9, "open_connection" }, { 11, "get_size" },
+  static const struct { int cb; const char *name; } required[] = {
+    { NBDOCAML_CB_OPEN_CONNECTION, "open_connection" },
+    { NBDOCAML_CB_GET_SIZE, "get_size" },
   };
   CAMLparam2 (plugin, flush);
   char msg[160];
@@ -54,15 +55,16 @@ nbdocaml_glue_register (value plugin, value flush)
                            "'name' is empty");
   }
   for (i = 0; i < sizeof required / sizeof required[0]; ++i) {
-    if (Is_long (Field (plugin, required[i].field))) {
+    if (!nbdocaml_internal_has_field (plugin, required[i].cb)) {
       nbdocaml_internal_register_errno = EINVAL;
       snprintf (msg, sizeof msg, "NBDKit.register_plugin: the required "
                 "callback '%s' is None", required[i].name);
       caml_invalid_argument (msg);
     }
   }
-  /* Either read callback will do (fields 19 and 31: pread, pread_buf). */
-  if (Is_long (Field (plugin, 19)) && Is_long (Field (plugin, 31))) {
+  /* Either read callback will do. */
+  if (!nbdocaml_internal_has_field (plugin, NBDOCAML_CB_PREAD) &&
+      !nbdocaml_internal_has_field (plugin, NBDOCAML_CB_PREAD_BUF)) {
     nbdocaml_internal_register_errno = EINVAL;
     caml_invalid_argument ("NBDKit.register_plugin: the required callback "
                            "'pread' (or 'pread_buf') is None");
