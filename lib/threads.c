@@ -98,36 +98,52 @@ thread_exit (void *unused)
   self.ready = 0;
 }
 
+/* With systhreads, the gate must be held as the writer. */
 static void
-prepare_thread (void)
+register_thread (void)
 {
   /* caml_c_thread_register returns 0 for a thread systhreads already
    * knows, such as one created by Thread.create. */
-  if (st.threads) {
-    pthread_rwlock_wrlock (&st.gate);
+  if (st.threads)
     self.registered = st.thread_register ();
-    pthread_rwlock_unlock (&st.gate);
-  }
   self.ready = 1;
   if (self.registered && st.have_key)
     pthread_setspecific (st.key, &self);
 }
 
+static void
+prepare_thread (void)
+{
+  if (st.threads) {
+    pthread_rwlock_wrlock (&st.gate);
+    register_thread ();
+    pthread_rwlock_unlock (&st.gate);
+  }
+  else
+    register_thread ();
+}
+
+static int
+init_gate (void)
+{
+  pthread_rwlockattr_t attr;
+  int r;
+
+  /* Writers first, or a new thread could wait forever under load. */
+  pthread_rwlockattr_init (&attr);
+  pthread_rwlockattr_setkind_np (&attr,
+                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  r = pthread_rwlock_init (&st.gate, &attr);
+  pthread_rwlockattr_destroy (&attr);
+  return r == 0 ? 0 : -1;
+}
+
 int
 nbdocaml_internal_threads_init (void)
 {
-  pthread_rwlockattr_t attr;
-
   detect_threads ();
-  if (st.threads) {
-    /* Writers first, or a new thread could wait forever under load. */
-    pthread_rwlockattr_init (&attr);
-    pthread_rwlockattr_setkind_np (&attr,
-                                   PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    if (pthread_rwlock_init (&st.gate, &attr) != 0)
-      return -1;
-    pthread_rwlockattr_destroy (&attr);
-  }
+  if (st.threads && init_gate () == -1)
+    return -1;
   if (pthread_key_create (&st.key, thread_exit) != 0)
     return -1;
   st.have_key = 1;
@@ -203,7 +219,12 @@ nbdocaml_internal_release_at_shutdown (void)
  * caml_startup), so glibc runs our prepare before its prepare and our
  * child handler after its child handler.  glibc drops the handlers of a
  * dlclosed object.  A thread forking from inside a callback (Unix.fork)
- * already holds the runtime and must not take it again. */
+ * already holds the runtime and must not take it again.
+ *
+ * With systhreads the forking thread takes the gate as the writer, which
+ * waits for the calls in flight, even those blocked in Unix: a call still
+ * in flight would leave the child a reader that never leaves, and the
+ * child's next new thread could never register. */
 static int runtime_live;
 static __thread int fork_took_runtime;
 
@@ -211,17 +232,45 @@ static void
 fork_prepare (void)
 {
   fork_took_runtime = runtime_live && !self.holding;
-  if (fork_took_runtime)
+  if (!fork_took_runtime)
+    return;
+  if (st.threads) {
+    pthread_rwlock_wrlock (&st.gate);
+    if (!self.ready)
+      register_thread ();
+    caml_leave_blocking_section ();
+    self.holding = 1;
+  }
+  else
     nbdocaml_internal_acquire ();
 }
 
 static void
-fork_after (void)
+fork_parent (void)
 {
   if (fork_took_runtime) {
     fork_took_runtime = 0;
     nbdocaml_internal_release (NULL);
   }
+}
+
+/* The child has one thread, the one that forked, but it has a new thread
+ * ID, and glibc's locks remember their owner by thread ID: unlocking them
+ * here would be taken for another thread's unlock.  So the child gives
+ * back OCaml's lock and starts with fresh locks of its own. */
+static void
+fork_child (void)
+{
+  if (!fork_took_runtime)
+    return;
+  fork_took_runtime = 0;
+  self.holding = 0;
+  if (st.threads) {
+    caml_enter_blocking_section ();
+    init_gate ();
+  }
+  else
+    pthread_mutex_init (&st.lock, NULL);
 }
 
 void
@@ -231,6 +280,6 @@ nbdocaml_internal_threads_live (int live)
 
   runtime_live = live;
   if (live && !installed &&
-      pthread_atfork (fork_prepare, fork_after, fork_after) == 0)
+      pthread_atfork (fork_prepare, fork_parent, fork_child) == 0)
     installed = 1;
 }

@@ -10,6 +10,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test-common.h"
 
@@ -152,6 +154,52 @@ test_close_elsewhere (void)
   }
 }
 
+static void *
+slow_pread (void *conn)
+{
+  char buf[512];
+
+  g_assert_cmpint (nbdocaml_call_pread (conn, buf, sizeof buf, 0, 0), ==, 0);
+  return NULL;
+}
+
+/* fork while another thread is inside a threads.cmxa plugin's callback,
+ * blocked in Unix.sleepf (so it does not hold OCaml's lock).  The child
+ * must still be able to call the plugin, from a new thread that has to
+ * register with the runtime first.  A watchdog turns a hang into a
+ * failure. */
+static void
+test_fork_with_call_in_flight (void)
+{
+  nbdocaml_module *m = open_plugin ("threads_api_sleep");
+  nbdocaml_conn *c = open_conn (m, 0);
+  pthread_t t;
+  pid_t pid;
+  int status;
+
+  g_assert_cmpint (nbdocaml_call_config (m, "sleep_ms", "300"), ==, 0);
+  g_assert_cmpint (pthread_create (&t, NULL, slow_pread, c), ==, 0);
+  g_usleep (50000);             /* the call is now sleeping */
+
+  pid = fork ();
+  g_assert_cmpint (pid, !=, -1);
+  if (pid == 0) {
+    pthread_t t2;
+    alarm (10);
+    if (pthread_create (&t2, NULL, slow_pread, c) != 0)
+      _exit (2);
+    pthread_join (t2, NULL);
+    _exit (0);
+  }
+  pthread_join (t, NULL);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  if (!WIFEXITED (status))
+    g_test_message ("child killed by signal %d", WTERMSIG (status));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  nbdocaml_module_close (m);
+}
+
 /* The process exits with the module open: what the plugin printed (into
  * OCaml's buffer) still reaches stdout, and exit does not crash. */
 static void
@@ -189,6 +237,7 @@ main (int argc, char **argv)
   g_test_add_func ("/lifecycle/open-close-1000/threads-cmxa", test_cycle_threads);
   g_test_add_func ("/lifecycle/sigsegv-restored", test_sigsegv_restored);
   g_test_add_func ("/lifecycle/close-on-another-thread", test_close_elsewhere);
+  g_test_add_func ("/lifecycle/fork-with-a-call-in-flight", test_fork_with_call_in_flight);
   g_test_add_func ("/lifecycle/exit-with-module-open-flushes", test_exit_flushes);
   g_test_add_func ("/lifecycle/close-flushes", test_close_flushes);
   return g_test_run ();
