@@ -22,6 +22,9 @@
  * until no other call to it is in flight, because registering a thread
  * with the OCaml runtime is not safe while OCaml code runs: a callback
  * that waits for another thread's very first call would deadlock.)  The
+ * library may be used across fork(): the forking thread takes each
+ * module's runtime first (with threads.cmxa, it waits for the calls in
+ * flight), so the child starts with every module idle and usable.  The
  * library reports the plugin's thread model
  * (nbdocaml_call_thread_model) but does not impose it: serialising requests
  * or connections is the host's job, as it is nbdkit's.
