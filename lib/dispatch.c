@@ -23,6 +23,15 @@ fail (int cb, int errnum, const char *why)
   return -1;
 }
 
+/* What this thread needs before it runs m's OCaml code: m as the target
+ * of debug messages, and an alternate signal stack. */
+static inline void
+enter_module (const nbdocaml_module *m)
+{
+  nbdocaml_internal_current = (nbdocaml_module *) m;
+  nbdocaml_internal_prepare_thread ();
+}
+
 /* The checks every call starts with.  Returns 0 when the call may go on. */
 static inline int
 check_module (const nbdocaml_module *m, int cb)
@@ -31,8 +40,7 @@ check_module (const nbdocaml_module *m, int cb)
     return fail (cb, EINVAL, "the module handle is NULL");
   if (!((m->registered >> cb) & 1))
     return fail (cb, ENOTSUP, "the plugin did not register this callback");
-  nbdocaml_internal_current = (nbdocaml_module *) m;
-  nbdocaml_internal_prepare_thread ();
+  enter_module (m);
   return 0;
 }
 
@@ -146,8 +154,7 @@ call_close (nbdocaml_conn *c, int cb)
     c->next->prev = c->prev;
   pthread_mutex_unlock (&m->lock);
 
-  nbdocaml_internal_current = m;
-  nbdocaml_internal_prepare_thread ();
+  enter_module (m);
   r = m->g->close (c->gc, nbdocaml_internal_error ());
   free (c);
   return r;

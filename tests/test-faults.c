@@ -34,9 +34,6 @@ static const struct fault_case pread_cases[] = {
   { "short", "pread: the plugin returned 4095 bytes, 4096 were requested", EIO },
 };
 
-/* valgrind cannot follow OCaml's recovery from a stack overflow. */
-static int under_valgrind;
-
 static char *
 expected_message (const char *plugin, const char *pattern)
 {
@@ -81,7 +78,8 @@ check_pread_cases (const char *plugin)
   for (i = 0; i < G_N_ELEMENTS (pread_cases); ++i) {
     char *want;
 
-    if (under_valgrind && strcmp (pread_cases[i].mode, "stack_overflow") == 0)
+    /* valgrind cannot follow OCaml's recovery from a stack overflow. */
+    if (under_valgrind () && strcmp (pread_cases[i].mode, "stack_overflow") == 0)
       continue;
     want = expected_message (plugin, pread_cases[i].message);
     set_mode (m, pread_cases[i].mode);
@@ -265,8 +263,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/faults/pread/exceptions", test_pread_faults);
   g_test_add_func ("/faults/pread/exceptions-threads-cmxa", test_pread_faults_threads);
-  under_valgrind = g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0;
-  if (!under_valgrind) {
+  if (!under_valgrind ()) {
     g_test_add_func ("/faults/stack-overflow/host-threads", test_overflow_threads);
     g_test_add_func ("/faults/stack-overflow/host-threads-threads-cmxa",
                      test_overflow_threads_threads);

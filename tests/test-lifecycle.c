@@ -38,7 +38,7 @@ rss_kib (void)
 static void
 cycle (const char *plugin)
 {
-  int valgrind = g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0;
+  int valgrind = under_valgrind ();
   int cycles = valgrind ? 50 : 1000;
 #ifdef __SANITIZE_ADDRESS__
   int judge_rss = 0;

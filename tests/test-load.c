@@ -119,7 +119,7 @@ test_load (void)
   int i;
 
   calls_per_thread =
-    g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0 ? 1000 : 100000;
+    under_valgrind () ? 1000 : 100000;
   for (i = 0; i < MODULES; ++i) {
     modules[i] = open_plugin (plugins[i]);
     g_assert_cmpint (nbdocaml_call_config (modules[i], "size", "64M"), ==, 0);
