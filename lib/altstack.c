@@ -9,6 +9,14 @@
  * that has none an alternate stack, owned by this library, which outlives
  * any plugin, and take it back when the thread exits.  A thread that
  * already has one (the host's own) keeps it.
+ *
+ * Every stack we hand out is also on a list, with the thread that owns
+ * it.  A thread's key destructor gives its stack back when the thread
+ * exits, but after fork() only the forking thread exists in the child:
+ * the other threads' stacks could never be freed there, and memcheck
+ * reports them as lost whenever no pointer to them happens to survive on
+ * the child's stacks.  The atfork child handler walks the list and frees
+ * every stack whose owner is not the thread that forked.
  */
 #include <config.h>
 
@@ -21,33 +29,96 @@
 /* Ample for OCaml's handler, which only redirects the faulting thread. */
 #define ALTSTACK_SIZE (64 * 1024)
 
+/* One allocation per thread: this header, then the stack itself. */
+struct altstack {
+  struct altstack *prev, *next;
+  pthread_t owner;
+};
+#define STACK_OF(a) ((void *) ((a) + 1))
+
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t key;
 static int have_key;
 
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct altstack *stacks;        /* every live stack, under list_lock */
+
 __thread int nbdocaml_internal_thread_ready;
 
 static void
-thread_exit (void *stack)
+unlink_stack (struct altstack *a)
 {
+  if (a->prev)
+    a->prev->next = a->next;
+  else
+    stacks = a->next;
+  if (a->next)
+    a->next->prev = a->prev;
+}
+
+static void
+thread_exit (void *p)
+{
+  struct altstack *a = p;
   stack_t ss;
 
-  if (sigaltstack (NULL, &ss) == 0 && ss.ss_sp == stack &&
+  if (sigaltstack (NULL, &ss) == 0 && ss.ss_sp == STACK_OF (a) &&
       !(ss.ss_flags & SS_DISABLE)) {
     ss.ss_flags = SS_DISABLE;
     sigaltstack (&ss, NULL);
   }
-  free (stack);
+  pthread_mutex_lock (&list_lock);
+  unlink_stack (a);
+  pthread_mutex_unlock (&list_lock);
+  free (a);
+}
+
+/* fork: the list must not be in the middle of a change when the child's
+ * copy is taken, so the forking thread holds its lock across fork. */
+static void
+fork_prepare (void)
+{
+  pthread_mutex_lock (&list_lock);
+}
+
+static void
+fork_parent (void)
+{
+  pthread_mutex_unlock (&list_lock);
+}
+
+/* In the child only the forking thread is left: free the others' stacks.
+ * The lock is re-created rather than unlocked, since the child's thread
+ * has a new thread ID and glibc's locks remember their owner's. */
+static void
+fork_child (void)
+{
+  pthread_t self = pthread_self ();
+  struct altstack *a, *next;
+
+  for (a = stacks; a; a = next) {
+    next = a->next;
+    if (!pthread_equal (a->owner, self)) {
+      unlink_stack (a);
+      free (a);
+    }
+  }
+  pthread_mutex_init (&list_lock, NULL);
 }
 
 static void
 make_key (void)
 {
   have_key = pthread_key_create (&key, thread_exit) == 0;
+  if (have_key && pthread_atfork (fork_prepare, fork_parent, fork_child) != 0) {
+    pthread_key_delete (key);
+    have_key = 0;
+  }
 }
 
 /* If this library is unloaded, the destructor would dangle: threads then
- * keep their stacks. */
+ * keep their stacks.  (glibc drops the atfork handlers of an unloaded
+ * object by itself.) */
 static void __attribute__((destructor))
 drop_key (void)
 {
@@ -59,21 +130,36 @@ drop_key (void)
 void
 nbdocaml_internal_prepare_thread_slow (void)
 {
+  struct altstack *a;
   stack_t ss;
-  void *stack;
 
   nbdocaml_internal_thread_ready = 1;
   if (sigaltstack (NULL, &ss) == -1 || !(ss.ss_flags & SS_DISABLE))
     return;
   pthread_once (&key_once, make_key);
-  if (!have_key || (stack = malloc (ALTSTACK_SIZE)) == NULL)
+  if (!have_key || (a = malloc (sizeof *a + ALTSTACK_SIZE)) == NULL)
     return;
-  ss.ss_sp = stack;
+  a->owner = pthread_self ();
+  ss.ss_sp = STACK_OF (a);
   ss.ss_size = ALTSTACK_SIZE;
   ss.ss_flags = 0;
-  if (sigaltstack (&ss, NULL) == -1 || pthread_setspecific (key, stack) != 0) {
+  if (sigaltstack (&ss, NULL) == -1) {
+    free (a);
+    return;
+  }
+  pthread_mutex_lock (&list_lock);
+  a->prev = NULL;
+  a->next = stacks;
+  if (stacks)
+    stacks->prev = a;
+  stacks = a;
+  pthread_mutex_unlock (&list_lock);
+  if (pthread_setspecific (key, a) != 0) {
     ss.ss_flags = SS_DISABLE;
     sigaltstack (&ss, NULL);
-    free (stack);
+    pthread_mutex_lock (&list_lock);
+    unlink_stack (a);
+    pthread_mutex_unlock (&list_lock);
+    free (a);
   }
 }

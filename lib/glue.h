@@ -37,6 +37,11 @@ GLUE_HIDDEN void nbdocaml_internal_threads_live (int live);
 GLUE_HIDDEN void nbdocaml_internal_release_at_shutdown (void);
 GLUE_HIDDEN void nbdocaml_internal_threads_fini (void);
 
+/* keys.c: pthread keys made by the plugin's code from the runtime's start
+ * on, deleted once it has stopped for good. */
+GLUE_HIDDEN void nbdocaml_internal_track_keys (void);
+GLUE_HIDDEN void nbdocaml_internal_delete_keys (void);
+
 /* runtime.c: startup and shutdown. */
 
 /* Forward a debug message to the host (runtime held). */

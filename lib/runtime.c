@@ -42,6 +42,7 @@ shutdown_runtime (int starting)
   rt.stopped = 1;
   nbdocaml_internal_release_at_shutdown ();
   nbdocaml_internal_threads_fini ();
+  nbdocaml_internal_delete_keys ();
 }
 
 static int
@@ -61,6 +62,7 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
     return -1;
   }
   rt.debug = debug;
+  nbdocaml_internal_track_keys ();
   threads = nbdocaml_internal_threads_init ();
   if (threads == -1) {
     err->errnum = EAGAIN;

@@ -164,8 +164,7 @@ nbdocaml_internal_threads_started (void)
 void
 nbdocaml_internal_threads_fini (void)
 {
-  if (st.have_key)
-    pthread_key_delete (st.key);
+  /* st.key goes with the other keys made since the start (keys.c). */
   st.have_key = 0;
   if (st.threads)
     pthread_rwlock_destroy (&st.gate);

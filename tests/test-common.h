@@ -82,6 +82,7 @@ open_conn (nbdocaml_module *m, int readonly)
  * plugins' debug handlers may run on any thread, hence the mutex. */
 struct collector {
   GMutex lock;
+  GCond added;                  /* signalled on every new message */
   GPtrArray *msgs;              /* of char * */
 };
 
@@ -89,6 +90,7 @@ static inline void
 collector_init (struct collector *col)
 {
   g_mutex_init (&col->lock);
+  g_cond_init (&col->added);
   col->msgs = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -104,6 +106,7 @@ static inline void
 collector_free (struct collector *col)
 {
   g_ptr_array_unref (col->msgs);
+  g_cond_clear (&col->added);
   g_mutex_clear (&col->lock);
 }
 
@@ -115,6 +118,7 @@ collector_handler (void *opaque, const nbdocaml_module *m, const char *msg)
   (void) m;
   g_mutex_lock (&col->lock);
   g_ptr_array_add (col->msgs, g_strdup (msg));
+  g_cond_broadcast (&col->added);
   g_mutex_unlock (&col->lock);
 }
 
@@ -137,6 +141,27 @@ collector_count (struct collector *col, const char *msg)
       n++;
   g_mutex_unlock (&col->lock);
   return n;
+}
+
+/* Wait until a message equal to msg has been collected, for at most
+ * seconds; TRUE if it was.  Tests use it to know that a plugin reached a
+ * point (it says so with NBDKit.debug) instead of sleeping and hoping. */
+static inline gboolean
+collector_wait_for (struct collector *col, const char *msg, int seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  gboolean found = FALSE;
+  guint seen = 0;
+
+  g_mutex_lock (&col->lock);
+  while (!found) {
+    for (; seen < col->msgs->len && !found; ++seen)
+      found = strcmp (g_ptr_array_index (col->msgs, seen), msg) == 0;
+    if (!found && !g_cond_wait_until (&col->added, &col->lock, deadline))
+      break;
+  }
+  g_mutex_unlock (&col->lock);
+  return found;
 }
 
 /* The last collected message (a copy, to be freed), or NULL. */

@@ -30,11 +30,28 @@ rss_kib (void)
   return kib;
 }
 
+/* How many more pthread keys the process could create.  There are only
+ * PTHREAD_KEYS_MAX (1024) in all, and systhreads makes some at every
+ * start: a cycle that leaks one exhausts them within 1000 cycles. */
+static int
+free_pthread_keys (void)
+{
+  pthread_key_t keys[PTHREAD_KEYS_MAX];
+  int n = 0, i;
+
+  while (n < PTHREAD_KEYS_MAX && pthread_key_create (&keys[n], NULL) == 0)
+    n++;
+  for (i = 0; i < n; ++i)
+    pthread_key_delete (keys[i]);
+  return n;
+}
+
 /* Open, use and close the same module many times: the RSS may grow by
  * less than 10 MiB over 1000 cycles.  Under valgrind, whose own memory use
  * swamps the figure, 50 cycles run and its leak check is the judge; under
  * ASan, whose quarantine keeps freed memory (the whole OCaml heap of every
- * cycle) for a while, the figure is only reported. */
+ * cycle) for a while, the figure is only reported.  The process's
+ * pthread keys must not run out either. */
 static void
 cycle (const char *plugin)
 {
@@ -46,6 +63,7 @@ cycle (const char *plugin)
   int judge_rss = !valgrind;
 #endif
   long before = 0, growth;
+  int keys_before = 0, keys_after;
   char buf[4096];
   int i;
 
@@ -57,10 +75,17 @@ cycle (const char *plugin)
     g_assert_cmpmem (buf, 5, "cycle", 5);
     nbdocaml_module_close (m);
     /* Measure from the 10th cycle, once libc's and GLib's caches are warm. */
-    if (i == 9)
+    if (i == 9) {
       before = rss_kib ();
+      keys_before = free_pthread_keys ();
+    }
   }
   growth = rss_kib () - before;
+  keys_after = free_pthread_keys ();
+  g_test_message ("%s: pthread keys free before: %d, after: %d", plugin,
+                  keys_before, keys_after);
+  /* A few for GLib's lazily made keys; a leak per cycle is hundreds. */
+  g_assert_cmpint (keys_after, >=, keys_before - 4);
   g_test_message ("%s: RSS growth over %d open/close cycles: %ld KiB",
                   plugin, cycles - 10, growth);
   if (judge_rss)
@@ -166,20 +191,24 @@ slow_pread (void *conn)
 /* fork while another thread is inside a threads.cmxa plugin's callback,
  * blocked in Unix.sleepf (so it does not hold OCaml's lock).  The child
  * must still be able to call the plugin, from a new thread that has to
- * register with the runtime first.  A watchdog turns a hang into a
- * failure. */
+ * register with the runtime first.  The plugin says when its pread is
+ * about to sleep, so the fork is known to happen with the call in flight.
+ * A watchdog turns a hang into a failure. */
 static void
 test_fork_with_call_in_flight (void)
 {
   nbdocaml_module *m = open_plugin ("threads_api_sleep");
   nbdocaml_conn *c = open_conn (m, 0);
+  struct collector col;
   pthread_t t;
   pid_t pid;
   int status;
 
+  collector_init (&col);
+  collector_attach (&col, m);
   g_assert_cmpint (nbdocaml_call_config (m, "sleep_ms", "300"), ==, 0);
   g_assert_cmpint (pthread_create (&t, NULL, slow_pread, c), ==, 0);
-  g_usleep (50000);             /* the call is now sleeping */
+  g_assert_true (collector_wait_for (&col, "pread: sleeping", 30));
 
   pid = fork ();
   g_assert_cmpint (pid, !=, -1);
@@ -198,7 +227,96 @@ test_fork_with_call_in_flight (void)
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
   nbdocaml_module_close (m);
+  collector_free (&col);
 }
+
+/* Threads that have called into a module and are still alive when the
+ * process forks.  Each has an alternate signal stack from the library; in
+ * the child they do not exist, so the child must free their stacks (under
+ * memcheck a child that loses one exits with valgrind's error status).
+ * Every child also calls the plugin, and exits 0 only when that works. */
+#define FORK_THREADS 8
+#define FORKS 50
+
+struct idler {
+  nbdocaml_conn *c;
+  GMutex *lock;
+  GCond *cond;
+  int *ready, *quit;
+};
+
+static void *
+idle_after_call (void *p)
+{
+  struct idler *id = p;
+  char buf[512];
+
+  g_assert_cmpint (nbdocaml_call_pread (id->c, buf, sizeof buf, 0, 0), ==, 0);
+  g_mutex_lock (id->lock);
+  (*id->ready)++;
+  g_cond_broadcast (id->cond);
+  while (!*id->quit)
+    g_cond_wait (id->cond, id->lock);
+  g_mutex_unlock (id->lock);
+  return NULL;
+}
+
+static void
+fork_with_threads_alive (const char *plugin)
+{
+  nbdocaml_module *m = open_plugin (plugin);
+  nbdocaml_conn *c = open_conn (m, 0);
+  struct idler id[FORK_THREADS];
+  pthread_t th[FORK_THREADS];
+  GMutex lock;
+  GCond cond;
+  int ready = 0, quit = 0, i, status;
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  for (i = 0; i < FORK_THREADS; ++i) {
+    id[i] = (struct idler) { c, &lock, &cond, &ready, &quit };
+    g_assert_cmpint (pthread_create (&th[i], NULL, idle_after_call, &id[i]),
+                     ==, 0);
+  }
+  g_mutex_lock (&lock);
+  while (ready < FORK_THREADS)
+    g_cond_wait (&cond, &lock);
+  g_mutex_unlock (&lock);
+
+  for (i = 0; i < FORKS; ++i) {
+    pid_t pid = fork ();
+    g_assert_cmpint (pid, !=, -1);
+    if (pid == 0) {
+      char buf[512];
+      alarm (60);
+      _exit (nbdocaml_call_pread (c, buf, sizeof buf, 0, 0) == 0 ? 0 : 2);
+    }
+    g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+      g_test_message ("%s: child %d: %s %d", plugin, i,
+                      WIFEXITED (status) ? "exit status" : "signal",
+                      WIFEXITED (status) ? WEXITSTATUS (status)
+                                         : WTERMSIG (status));
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  }
+
+  g_mutex_lock (&lock);
+  quit = 1;
+  g_cond_broadcast (&cond);
+  g_mutex_unlock (&lock);
+  for (i = 0; i < FORK_THREADS; ++i)
+    pthread_join (th[i], NULL);
+  nbdocaml_module_close (m);
+  g_cond_clear (&cond);
+  g_mutex_clear (&lock);
+}
+
+static void test_fork_threads_alive (void)
+{ fork_with_threads_alive ("loaddisk"); }
+static void test_fork_threads_alive_threads (void)
+{ fork_with_threads_alive ("threads_loaddisk"); }
 
 /* The process exits with the module open: what the plugin printed (into
  * OCaml's buffer) still reaches stdout, and exit does not crash. */
@@ -238,6 +356,10 @@ main (int argc, char **argv)
   g_test_add_func ("/lifecycle/sigsegv-restored", test_sigsegv_restored);
   g_test_add_func ("/lifecycle/close-on-another-thread", test_close_elsewhere);
   g_test_add_func ("/lifecycle/fork-with-a-call-in-flight", test_fork_with_call_in_flight);
+  g_test_add_func ("/lifecycle/fork-50-with-8-threads-alive/no-threads",
+                   test_fork_threads_alive);
+  g_test_add_func ("/lifecycle/fork-50-with-8-threads-alive/threads-cmxa",
+                   test_fork_threads_alive_threads);
   g_test_add_func ("/lifecycle/exit-with-module-open-flushes", test_exit_flushes);
   g_test_add_func ("/lifecycle/close-flushes", test_close_flushes);
   return g_test_run ();

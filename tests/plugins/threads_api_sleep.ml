@@ -8,7 +8,10 @@
    during the sleep, several threads are inside pread together and the
    maximum exceeds 1; if the library held the runtime across the sleep it
    would stay 1.  The counters are shared between threads, so a Mutex
-   guards them. *)
+   guards them.
+
+   Each pread says "pread: sleeping" with NBDKit.debug just before it
+   sleeps, so that a test knows a call is in flight without guessing. *)
 
 let sleep_s = ref 0.2
 let lock = Mutex.create ()
@@ -24,7 +27,7 @@ let pread () count _offset _flags =
     incr in_flight;
     if !in_flight > !max_in_flight then max_in_flight := !in_flight);
   Fun.protect ~finally:(fun () -> with_lock (fun () -> decr in_flight))
-    (fun () -> Unix.sleepf !sleep_s);
+    (fun () -> NBDKit.debug "pread: sleeping"; Unix.sleepf !sleep_s);
   String.make (Int32.to_int count) 'S'
 
 let () =
