@@ -1,0 +1,62 @@
+#!/bin/sh
+# Build and install an OCaml compiler that Debian 12 does not package.
+#
+#   sh scripts/install-ocaml.sh VERSION [PREFIX]
+#
+# VERSION is one of the npm registry's versions of the package "ocaml"
+# (5.3.0, 5.1.4, 4.14.0), which is the compiler's own source tree.  PREFIX
+# defaults to $NBDOCAML_OCAML_CACHE/VERSION, and NBDOCAML_OCAML_CACHE to
+# ~/.cache/libnbdocaml/ocaml, outside any clone.  The build (about 11
+# minutes on 2 vCPUs) happens once: a second run finds PREFIX/bin/ocamlopt.opt
+# reporting VERSION and returns at once.  The last line printed is PREFIX/bin,
+# to put first on PATH:
+#
+#   PATH=$(sh scripts/install-ocaml.sh 5.3.0 | tail -n1):$PATH
+#
+# Needs npm (Debian: npm, or the machine's Node.js), a C compiler and make.
+set -eu
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 VERSION [PREFIX]" >&2
+  exit 2
+fi
+version=$1
+cache=${NBDOCAML_OCAML_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libnbdocaml/ocaml}
+prefix=${2:-$cache/$version}
+say () { echo "install-ocaml: $*" >&2; }
+
+if [ -x "$prefix/bin/ocamlopt.opt" ] &&
+   [ "$("$prefix/bin/ocamlopt.opt" -version)" = "$version" ]; then
+  say "OCaml $version already in $prefix"
+  echo "$prefix/bin"
+  exit 0
+fi
+
+command -v npm >/dev/null || { say "npm not found (apt-get install npm)"; exit 1; }
+src=$cache/src
+mkdir -p "$src"
+tarball=$src/ocaml-$version.tgz
+if [ ! -s "$tarball" ]; then
+  say "fetching ocaml@$version from the npm registry"
+  (cd "$src" && npm pack --silent "ocaml@$version" >/dev/null)
+fi
+[ -s "$tarball" ] || { say "npm pack gave no $tarball"; exit 1; }
+
+# A scratch tree per run, so an interrupted build never poisons the cache.
+work=$(mktemp -d "${TMPDIR:-/tmp}/install-ocaml.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+tar -xzf "$tarball" -C "$work"
+cd "$work/package"
+jobs=$(nproc 2>/dev/null || echo 2)
+log=$work/build.log
+say "configuring OCaml $version for $prefix (log: $log)"
+./configure --prefix="$prefix" >"$log" 2>&1 ||
+  { tail -n 40 "$log" >&2; say "configure failed"; exit 1; }
+say "building with make -j$jobs (about 11 minutes on 2 vCPUs)"
+make -j"$jobs" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "make failed"; exit 1; }
+say "installing into $prefix"
+make install >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "make install failed"; exit 1; }
+[ "$("$prefix/bin/ocamlopt.opt" -version)" = "$version" ] ||
+  { say "the installed compiler does not report $version"; exit 1; }
+say "OCaml $version installed in $prefix"
+echo "$prefix/bin"
