@@ -153,8 +153,14 @@ typedef struct nbdocaml_conn nbdocaml_conn;
  *
  * Opening a file that is already open in this process (by any path) shares
  * its runtime and registration: the plugin's top-level code runs once, and
- * every handle sees the same OCaml state.  The runtime is shut down when the
- * last handle is closed.
+ * every handle sees the same OCaml state.  With OCaml 4 the runtime is shut
+ * down (running the plugin's at_exit functions) and the file unloaded when
+ * the last handle is closed; a later open starts afresh.  OCaml 5's runtime
+ * can be neither shut down nor started twice in a process, so there the
+ * last close only flushes OCaml's stdout and stderr and the runtime stays
+ * up, with its state, until the process exits: a later open of the same
+ * file shares it like a concurrent one (its top-level code does not run
+ * again).  nbdocaml_module_ocaml_version tells which applies.
  *
  * Errors: ENOENT, EACCES, EISDIR (path is a directory), ENOEXEC (empty or
  * not an ELF file), ELIBBAD (the dynamic loader rejected it, or it is not an
@@ -183,6 +189,9 @@ NBDOCAML_API const char *nbdocaml_module_config_help (const nbdocaml_module *m);
 NBDOCAML_API const char *nbdocaml_module_path (const nbdocaml_module *m);
 /* 1 if the plugin links threads.cmxa (its runtime lock is used), else 0. */
 NBDOCAML_API int nbdocaml_module_has_threads (const nbdocaml_module *m);
+/* The version of the OCaml compiler and runtime the plugin was built with,
+ * such as "4.13.1" or "5.3.0"; "" for NULL.  Since 0.2. */
+NBDOCAML_API const char *nbdocaml_module_ocaml_version (const nbdocaml_module *m);
 
 /* 1 if the plugin registered callback cb, 0 if not or cb is out of range. */
 NBDOCAML_API int nbdocaml_module_has (const nbdocaml_module *m, int cb);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "nbdocaml.h"
 
-#define NBDOCAML_GLUE_ABI 1
+#define NBDOCAML_GLUE_ABI 2
 #define NBDOCAML_GLUE_ENTRY "nbdocaml_glue_entry_v1"
 
 /* A call's error: the message (callback name included) and errno.  The
@@ -48,8 +48,16 @@ struct nbdocaml_glue {
   /* Start the runtime, running the module's top-level code.  debug
    * receives NBDKit.debug messages from then on.  0, or -1 with err set. */
   int (*start) (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err);
-  /* Shut the runtime down for good (it cannot be started again). */
+  /* The last handle is closing.  When parks is 0 (OCaml 4) this shuts
+   * the runtime down for good (it cannot be started again in this copy
+   * of the .so, which the host then unloads).  When parks is 1 (OCaml 5,
+   * whose runtime frees neither its heap nor its domain at shutdown and
+   * cannot start again) it flushes OCaml's channels and the runtime stays
+   * up, loaded, for the next open of the same file. */
   void (*stop) (void);
+  int parks;
+  /* The OCaml version the plugin was built with, "5.3.0". */
+  const char *ocaml_version;
   /* Flush OCaml's stdout and stderr buffers. */
   void (*flush) (void);
 

@@ -15,7 +15,8 @@
 
 #define GLUE_HIDDEN __attribute__((__visibility__("hidden")))
 
-/* threads.c: the runtime lock and the threads that take it. */
+/* runtime-ocaml4.c or runtime-ocaml5.c, chosen by configure: the runtime
+ * lock and the threads that take it. */
 
 /* Take the runtime for the calling thread, preparing the thread first if
  * it is new; and give it back.  Use GLUE_HOLD_RUNTIME in a scope instead
@@ -28,11 +29,14 @@ GLUE_HIDDEN void nbdocaml_internal_release (int *unused);
 /* Before caml_startup: find systhreads.  Returns 1 if the plugin has
  * them, 0 if not, -1 on failure. */
 GLUE_HIDDEN int nbdocaml_internal_threads_init (void);
-/* After caml_startup, on the thread that ran it (which now holds the
- * runtime if systhreads are linked). */
+/* After caml_startup, on the thread that ran it: from then on that thread
+ * holds the runtime exactly as after nbdocaml_internal_acquire. */
 GLUE_HIDDEN void nbdocaml_internal_threads_started (void);
 /* Whether the runtime is up (fork handlers take it only then). */
 GLUE_HIDDEN void nbdocaml_internal_threads_live (int live);
+/* 1 when this runtime is never shut down once started (OCaml 5): see
+ * parks in glue-abi.h. */
+GLUE_HIDDEN extern const int nbdocaml_internal_runtime_parks;
 /* After caml_shutdown. */
 GLUE_HIDDEN void nbdocaml_internal_release_at_shutdown (void);
 GLUE_HIDDEN void nbdocaml_internal_threads_fini (void);
@@ -43,6 +47,10 @@ GLUE_HIDDEN void nbdocaml_internal_track_keys (void);
 GLUE_HIDDEN void nbdocaml_internal_delete_keys (void);
 
 /* runtime.c: startup and shutdown. */
+
+/* A symbol of this plugin .so itself (dlsym on its own handle, so never
+ * another plugin's), or NULL. */
+GLUE_HIDDEN void *nbdocaml_internal_own_symbol (const char *name);
 
 /* Forward a debug message to the host (runtime held). */
 GLUE_HIDDEN void nbdocaml_internal_debug (const char *msg);

@@ -7,6 +7,11 @@
  * runtime cannot be started twice, so handles of the same file share one
  * runtime, reference-counted.  The list of runtimes is the only
  * process-wide state, and it holds no OCaml value.
+ *
+ * An OCaml 4 runtime is shut down and its file unloaded when the last
+ * handle closes.  An OCaml 5 runtime cannot be (see lib/runtime.c): it is
+ * parked, staying on the list with no handle, and the next open of the
+ * same file takes it up again.
  */
 #include <config.h>
 
@@ -30,7 +35,6 @@ struct runtime {
    * never removes it; after dlclose it would point at unmapped code.  We
    * remember what was there before and what OCaml put there. */
   struct sigaction saved_segv, ocaml_segv;
-  char *strings[NBDOCAML_STR_COUNT];
 };
 
 static pthread_mutex_t runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,7 +115,6 @@ start_runtime (void *dl, const char *path)
   struct nbdocaml_glue *(*entry) (void);
   struct nbdocaml_error_buf *err = nbdocaml_internal_error ();
   struct runtime *rt;
-  int i;
 
   entry = (struct nbdocaml_glue *(*) (void)) dlsym (dl, NBDOCAML_GLUE_ENTRY);
   if (entry == NULL) {
@@ -152,20 +155,6 @@ start_runtime (void *dl, const char *path)
   }
   sigaction (SIGSEGV, NULL, &rt->ocaml_segv);
 
-  /* Copy the metadata so it outlives nothing it depends on. */
-  for (i = 0; i < NBDOCAML_STR_COUNT; ++i) {
-    rt->strings[i] = strdup (rt->g->string (i));
-    if (rt->strings[i] == NULL) {
-      while (i-- > 0)
-        free (rt->strings[i]);
-      rt->g->stop ();
-      restore_segv (rt);
-      free (rt);
-      nbdocaml_internal_set_error (ENOMEM, "nbdocaml_module_open: %s",
-                                   strerror (ENOMEM));
-      return NULL;
-    }
-  }
   rt->next = runtimes;
   runtimes = rt;
   return rt;
@@ -248,7 +237,6 @@ NBDOCAML_API void
 nbdocaml_module_close (nbdocaml_module *m)
 {
   struct runtime *rt, **pp;
-  int i;
 
   if (m == NULL)
     return;
@@ -260,15 +248,15 @@ nbdocaml_module_close (nbdocaml_module *m)
   rt = m->rt;
   nbdocaml_internal_prepare_thread ();
   pthread_mutex_lock (&runtimes_lock);
-  if (--rt->refs == 0) {
+  if (--rt->refs == 0 && rt->g->parks)
+    rt->g->stop ();             /* flushes; the runtime stays listed */
+  else if (rt->refs == 0) {
     for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)
       ;
     *pp = rt->next;
     rt->g->stop ();
     restore_segv (rt);
     dlclose (rt->dl);
-    for (i = 0; i < NBDOCAML_STR_COUNT; ++i)
-      free (rt->strings[i]);
     free (rt);
   }
   pthread_mutex_unlock (&runtimes_lock);
@@ -278,10 +266,12 @@ nbdocaml_module_close (nbdocaml_module *m)
   free (m);
 }
 
+/* The glue keeps C copies of the strings for as long as its runtime is
+ * up, which is at least as long as any handle on it. */
 static const char *
 module_string (const nbdocaml_module *m, int which)
 {
-  return m && m->rt->strings[which] ? m->rt->strings[which] : "";
+  return m ? m->g->string (which) : "";
 }
 
 NBDOCAML_API const char *
@@ -318,6 +308,12 @@ NBDOCAML_API const char *
 nbdocaml_module_path (const nbdocaml_module *m)
 {
   return m ? m->path : "";
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_ocaml_version (const nbdocaml_module *m)
+{
+  return m ? m->g->ocaml_version : "";
 }
 
 NBDOCAML_API int

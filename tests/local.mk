@@ -7,8 +7,9 @@ LOG_COMPILER = $(top_builddir)/tests/run-test
 SH_LOG_COMPILER = $(LOG_COMPILER)
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir) \
-	PLUGINS=$(abs_top_builddir)/tests/plugins ; export top_builddir \
-	top_srcdir PLUGINS ;
+	PLUGINS=$(abs_top_builddir)/tests/plugins \
+	OCAML_MAJOR=$(OCAML_MAJOR) OCAML_VERSION=$(OCAML_VERSION) ; \
+	export top_builddir top_srcdir PLUGINS OCAML_MAJOR OCAML_VERSION ;
 
 EXTRA_DIST += tests/run-test.in
 

@@ -27,7 +27,7 @@ static void
 fixture_open (struct fixture *f, const char *plugin)
 {
   collector_init (&f->col);
-  f->m = open_plugin (plugin);
+  f->m = open_plugin_copy (plugin);
   collector_attach (&f->col, f->m);
 }
 
@@ -820,7 +820,7 @@ test_module_close_closes_connections (void)
   int i;
 
   collector_init (&col);
-  m = open_plugin ("full");
+  m = open_plugin_copy ("full");
   collector_attach (&col, m);
   g_assert_cmpint (nbdocaml_call_load (m), ==, 0);
   for (i = 0; i < 3; ++i)
@@ -847,7 +847,7 @@ test_module_close_unload_once (void)
   collector_init (&col);
 
   /* Without load, module_close does not call unload. */
-  m = open_plugin ("full");
+  m = open_plugin_copy ("full");
   collector_attach (&col, m);
   open_conn (m, 1);
   nbdocaml_module_close (m);
@@ -857,7 +857,7 @@ test_module_close_unload_once (void)
 
   /* After an explicit unload, module_close does not call it again. */
   collector_clear (&col);
-  m = open_plugin ("full");
+  m = open_plugin_copy ("full");
   collector_attach (&col, m);
   g_assert_cmpint (nbdocaml_call_load (m), ==, 0);
   g_assert_cmpint (nbdocaml_call_unload (m), ==, 0);

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "nbdocaml.h"
 
@@ -50,6 +53,46 @@ open_plugin (const char *name)
     g_error ("nbdocaml_module_open (%s): %s (errno %d)", path,
              nbdocaml_get_error (), nbdocaml_get_errno ());
   g_free (path);
+  return m;
+}
+
+/* A private copy of the test plugin NAME: the same code in a file of its
+ * own, so a runtime of its own in its initial state whatever this process
+ * opened before.  A test that configures a plugin or counts on its initial
+ * state needs one, because an OCaml 5 runtime outlives its last handle
+ * (see nbdocaml_module_open): the next open of the same file finds the
+ * state the previous test left.  Returns the copy's path (free it; unlink
+ * the file once it is open). */
+static inline char *
+plugin_copy (const char *name)
+{
+  static int serial;
+  char *path = plugin_path (name);
+  char *copy = g_strdup_printf ("%s.copy-%d-%d.so", path, (int) getpid (),
+                                g_atomic_int_add (&serial, 1));
+  gchar *data;
+  gsize len;
+
+  if (!g_file_get_contents (path, &data, &len, NULL) ||
+      !g_file_set_contents (copy, data, len, NULL))
+    g_error ("cannot copy %s to %s", path, copy);
+  g_free (data);
+  g_free (path);
+  return copy;
+}
+
+/* Open a private copy of the test plugin NAME (see plugin_copy). */
+static inline nbdocaml_module *
+open_plugin_copy (const char *name)
+{
+  char *copy = plugin_copy (name);
+  nbdocaml_module *m = nbdocaml_module_open (copy, 0);
+
+  if (m == NULL)
+    g_error ("nbdocaml_module_open (%s): %s (errno %d)", copy,
+             nbdocaml_get_error (), nbdocaml_get_errno ());
+  g_unlink (copy);
+  g_free (copy);
   return m;
 }
 
@@ -204,6 +247,15 @@ static inline int
 under_valgrind (void)
 {
   return g_strcmp0 (g_getenv ("NBDOCAML_VALGRIND"), "1") == 0;
+}
+
+/* The major version of the OCaml the plugins were built with (make check
+ * says; 4 when run by hand without it). */
+static inline int
+ocaml_major (void)
+{
+  const char *v = g_getenv ("OCAML_MAJOR");
+  return v ? atoi (v) : 4;
 }
 
 #endif /* NBDOCAML_TEST_COMMON_H */

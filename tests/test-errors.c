@@ -23,7 +23,7 @@
 static void
 check_failing_callback (const char *cb, const char *errname, int errnum)
 {
-  nbdocaml_module *m = open_plugin ("full");
+  nbdocaml_module *m = open_plugin_copy ("full");
   nbdocaml_conn *c = NULL;
   char buf[512];
   char *expected;
@@ -97,7 +97,7 @@ test_exception_default_eio (void)
 
   /* extents takes an add function, so it is done here. */
   {
-    nbdocaml_module *m = open_plugin ("full");
+    nbdocaml_module *m = open_plugin_copy ("full");
     nbdocaml_conn *c = open_conn (m, 0);
 
     g_assert_cmpint (nbdocaml_call_config (m, "fail", "extents"), ==, 0);
@@ -120,7 +120,7 @@ test_set_error_errnos (void)
     { "EIO", EIO }, { "ENOMEM", ENOMEM }, { "EINVAL", EINVAL },
     { "EOVERFLOW", EOVERFLOW }, { "EACCES", EACCES },
   };
-  nbdocaml_module *m = open_plugin ("full");
+  nbdocaml_module *m = open_plugin_copy ("full");
   nbdocaml_conn *c = open_conn (m, 0);
   char buf[512];
   char *unknown;
@@ -158,7 +158,7 @@ test_set_error_errnos (void)
 static void
 test_errno_does_not_leak (void)
 {
-  nbdocaml_module *m = open_plugin ("full");
+  nbdocaml_module *m = open_plugin_copy ("full");
   nbdocaml_module *e = open_plugin ("api_errors");
   nbdocaml_conn *c = open_conn (m, 0), *ec = open_conn (e, 0);
   char buf[512];

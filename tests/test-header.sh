@@ -5,7 +5,8 @@
 # Prints TAP.  The header must compile on its own as strict C99 and as
 # C++; libnbdocaml.so must export exactly the functions the header
 # declares (including every nbdocaml_call_* that the NBDOCAML_CALLBACKS
-# X-macro generates), all in version node NBDOCAML_0.1; and a plugin must
+# X-macro generates), each in the version node lib/libnbdocaml.syms gives
+# it (NBDOCAML_0.1, NBDOCAML_0.2 ...); and a plugin must
 # export the two entry points the host library and nbdkit look for, while
 # keeping its hidden copy of the host library hidden.
 
@@ -17,6 +18,7 @@ CC=${CC:-cc}
 CXX=${CXX:-c++}
 NM=${NM:-nm}
 header=$top_srcdir/include/nbdocaml.h
+syms=$top_srcdir/lib/libnbdocaml.syms
 lib=$top_builddir/lib/.libs/libnbdocaml.so
 plugins="$PLUGINS/nbdkit-full-plugin.so $PLUGINS/nbdkit-threads_full-plugin.so"
 
@@ -50,6 +52,13 @@ exported () {
   $NM -D --defined-only "$1" | awk '{ print $3 }' | sort -u
 }
 
+# NAME@@NODE for every symbol the version script lists, and each node.
+script_symbols () {
+  awk '/^[A-Z0-9_.]+ *\{/ { node = $1; print node; next }
+       node && /^ +[a-z_0-9]+;/ { sub(/;/, "", $1); print $1 "@@" node }' \
+    "$syms" | sort -u
+}
+
 compiles_c99 () {
   $CC -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only -x c "$header"
 }
@@ -80,8 +89,8 @@ library_exports_header () {
   exported "$lib" > "$tmp/exported" || return 1
   local f missing=0
   for f in $(cat "$tmp/functions"); do
-    if ! grep -qx "$f@@NBDOCAML_0.1" "$tmp/exported"; then
-      echo "$f is not exported as $f@@NBDOCAML_0.1"
+    if ! grep -q "^$f@@NBDOCAML_" "$tmp/exported"; then
+      echo "$f is not exported in a NBDOCAML_ version node"
       missing=1
     fi
   done
@@ -89,10 +98,14 @@ library_exports_header () {
 }
 
 library_exports_nothing_else () {
-  header_functions | sed 's/$/@@NBDOCAML_0.1/' > "$tmp/expected" || return 1
-  # The version node itself shows up as an absolute symbol.
-  echo NBDOCAML_0.1 >> "$tmp/expected"
-  sort -u -o "$tmp/expected" "$tmp/expected"
+  header_functions > "$tmp/functions" || return 1
+  script_symbols > "$tmp/expected" || return 1
+  # Every function of the header is in the script, and nothing else.
+  grep '@@' "$tmp/expected" | sed 's/@@.*//' | sort -u > "$tmp/scripted"
+  if ! diff "$tmp/functions" "$tmp/scripted"; then
+    echo "lines with < are in the header only, > in the version script only"
+    return 1
+  fi
   exported "$lib" > "$tmp/exported" || return 1
   if ! diff "$tmp/expected" "$tmp/exported"; then
     echo "lines with > are exported but not declared in the header"
@@ -130,9 +143,9 @@ ok "nbdocaml.h compiles alone as C++11" compiles_cxx
 ok "nbdocaml.h compiles with NBDOCAML_BUILDING_SHARED" compiles_building_shared
 ok "the header declares one nbdocaml_call_* per callback" \
   header_lists_every_callback
-ok "libnbdocaml.so exports every header function in NBDOCAML_0.1" \
+ok "libnbdocaml.so exports every header function in a version node" \
   library_exports_header
-ok "libnbdocaml.so exports nothing the header does not declare" \
+ok "libnbdocaml.so exports exactly the header's functions, in the script's nodes" \
   library_exports_nothing_else
 ok "plugins export nbdocaml_glue_entry_v1 and plugin_init" \
   plugin_exports_entry_points

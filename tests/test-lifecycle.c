@@ -102,10 +102,11 @@ host_segv_handler (int sig)
   _exit (3);
 }
 
-/* OCaml installs a SIGSEGV handler at startup and never removes it; after
- * the module is unloaded it would point at unmapped code.  The host's own
- * handler must be back after close, whatever the order in which several
- * modules close. */
+/* OCaml 4 installs a SIGSEGV handler at startup and never removes it;
+ * after the module is unloaded it would point at unmapped code.  The
+ * host's own handler must be back after close, whatever the order in which
+ * several modules close.  (OCaml 5 installs none: there the host's handler
+ * simply stays.) */
 static void
 test_sigsegv_restored (void)
 {
@@ -117,7 +118,10 @@ test_sigsegv_restored (void)
 
   a = open_plugin ("loaddisk");
   sigaction (SIGSEGV, NULL, &now);
-  g_assert_true (now.sa_handler != host_segv_handler);      /* OCaml's */
+  if (ocaml_major () == 4)
+    g_assert_true (now.sa_handler != host_segv_handler);    /* OCaml's */
+  else
+    g_assert_true (now.sa_handler == host_segv_handler);
   nbdocaml_module_close (a);
   sigaction (SIGSEGV, NULL, &now);
   g_assert_true (now.sa_handler == host_segv_handler);
@@ -127,7 +131,8 @@ test_sigsegv_restored (void)
   b = open_plugin ("threads_loaddisk");
   nbdocaml_module_close (a);
   sigaction (SIGSEGV, NULL, &now);
-  g_assert_true (now.sa_handler != host_segv_handler);
+  if (ocaml_major () == 4)
+    g_assert_true (now.sa_handler != host_segv_handler);
   nbdocaml_module_close (b);
   sigaction (SIGSEGV, NULL, &now);
   g_assert_true (now.sa_handler == host_segv_handler);

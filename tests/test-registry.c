@@ -251,6 +251,24 @@ test_has_bufdisk (void)
   nbdocaml_module_close (m);
 }
 
+/* The OCaml version each plugin was built with is the one configure
+ * found (make check passes it), and NULL gives "". */
+static void
+test_ocaml_version (void)
+{
+  nbdocaml_module *plain = open_plugin ("full");
+  nbdocaml_module *threads = open_plugin ("threads_full");
+  const char *expected = g_getenv ("OCAML_VERSION");
+
+  g_assert_nonnull (expected);
+  g_assert_cmpstr (nbdocaml_module_ocaml_version (plain), ==, expected);
+  g_assert_cmpstr (nbdocaml_module_ocaml_version (threads), ==, expected);
+  g_assert_cmpstr (nbdocaml_module_ocaml_version (NULL), ==, "");
+  g_assert_cmpint (atoi (expected), ==, ocaml_major ());
+  nbdocaml_module_close (threads);
+  nbdocaml_module_close (plain);
+}
+
 static void
 test_has_threads (void)
 {
@@ -307,6 +325,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/registry/has-exactly-subset", test_has_subset);
   g_test_add_func ("/registry/has-exactly-bufdisk", test_has_bufdisk);
   g_test_add_func ("/registry/has-threads", test_has_threads);
+  g_test_add_func ("/registry/ocaml-version", test_ocaml_version);
   g_test_add_func ("/registry/null-module", test_null_module);
   return g_test_run ();
 }

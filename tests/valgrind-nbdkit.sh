@@ -5,6 +5,7 @@
 # process writes its own log in $NBDOCAML_VALGRIND_LOGS, which
 # tests/valgrind-verdict.sh reads once the suite has run: a server is
 # often stopped with a signal, so its exit status cannot carry the verdict.
+# (--max-stackframe: see tests/run-test.in.)
 if [ "${NBDOCAML_VALGRIND:-0}" = 1 ]; then
   vg_bin=$(mktemp -d "${TMPDIR:-/tmp}/nbdocaml-vg.XXXXXX")
   vg_real=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v nbdkit)
@@ -13,6 +14,7 @@ if [ "${NBDOCAML_VALGRIND:-0}" = 1 ]; then
 #!/bin/sh
 exec valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite \\
   --show-leak-kinds=definite --keep-debuginfo=yes --trace-children=no \\
+  --max-stackframe=65536 \\
   --child-silent-after-fork=yes \\
   --suppressions="$top_srcdir/tests/valgrind.supp" \\
   --log-file="$vg_logs/nbdkit.%p.log" "$vg_real" "\$@"

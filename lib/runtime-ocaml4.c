@@ -1,4 +1,4 @@
-/* libnbdocaml glue: which thread may run this plugin's OCaml code.
+/* libnbdocaml glue: which thread may run this plugin's OCaml code (OCaml 4).
  * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
  *
  * The OCaml 4 runtime keeps all its state in one process-wide Caml_state
@@ -37,7 +37,6 @@
 #define CAML_NAME_SPACE
 #include <config.h>
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -46,6 +45,8 @@
 #include <caml/signals.h>
 
 #include "glue.h"
+
+const int nbdocaml_internal_runtime_parks = 0;
 
 static struct {
   int threads;                          /* threads.cmxa is linked */
@@ -63,24 +64,15 @@ static __thread struct {
   int holding;                  /* holds the runtime now */
 } self;
 
-/* Find the systhreads entry points in this .so, if it has them.  dlsym on
- * our own handle, not RTLD_DEFAULT, so that another plugin's runtime in
- * the same process is never picked up. */
+/* Find the systhreads entry points in this .so, if it has them. */
 static void
 detect_threads (void)
 {
-  Dl_info info;
-  void *handle;
-
-  if (dladdr ((void *) &detect_threads, &info) == 0 || !info.dli_fname)
-    return;
-  handle = dlopen (info.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
-  if (!handle)
-    return;
-  st.thread_register = (int (*) (void)) dlsym (handle, "caml_c_thread_register");
-  st.thread_unregister = (int (*) (void)) dlsym (handle, "caml_c_thread_unregister");
+  st.thread_register =
+    (int (*) (void)) nbdocaml_internal_own_symbol ("caml_c_thread_register");
+  st.thread_unregister =
+    (int (*) (void)) nbdocaml_internal_own_symbol ("caml_c_thread_unregister");
   st.threads = st.thread_register && st.thread_unregister;
-  dlclose (handle);
 }
 
 /* A registered thread exits: systhreads wants it unregistered, without
@@ -154,11 +146,15 @@ void
 nbdocaml_internal_threads_started (void)
 {
   /* caml_startup ran on this thread: the runtime knows it, it has OCaml's
-   * alternate stack, and with systhreads it now holds the master lock. */
+   * alternate stack, and with systhreads it now holds the master lock.
+   * Make the rest of "holding the runtime" true as well, so that
+   * releasing it is the same as after any call. */
   self.ready = 1;
   self.holding = 1;
   if (st.threads)
     pthread_rwlock_rdlock (&st.gate);
+  else
+    pthread_mutex_lock (&st.lock);
 }
 
 void
