@@ -2,8 +2,11 @@
 # the ABI guard, the man pages, the command-line tool, and the installed
 # ocamlfind package and dune example, run against a staged install.
 
-AM_TESTS_ENVIRONMENT += PACKAGE_VERSION='$(PACKAGE_VERSION)'; \
-	export PACKAGE_VERSION;
+# SANITIZER_CFLAGS: programs the tests compile against the library must
+# be built with the same sanitizers (./configure --enable-sanitizers).
+AM_TESTS_ENVIRONMENT += PACKAGE_VERSION='$(PACKAGE_VERSION)' \
+	SANITIZER_CFLAGS='$(SANITIZER_CFLAGS)'; \
+	export PACKAGE_VERSION SANITIZER_CFLAGS;
 
 # The tool against the test plugins and the example (no nbdkit).
 TESTS += tests/test-tool.sh

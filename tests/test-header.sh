@@ -7,7 +7,10 @@
 # declares (including every nbdocaml_call_* that the NBDOCAML_CALLBACKS
 # X-macro generates), all in version node NBDOCAML_0.1; and a plugin must
 # export the two entry points the host library and nbdkit look for, while
-# keeping its hidden copy of the host library hidden.
+# keeping its hidden copy of the host library hidden.  The header also
+# compiles in every C standard from C89 and C++ from C++98, its version
+# macros are configure.ac's, and a C++ program links with the library.
+# (The committed list of exports is tests/test-abi.sh's.)
 
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -163,7 +166,7 @@ int main ()
     std::strcmp (nbdocaml_callback_name (NBDOCAML_CB_PREAD), "pread") != 0;
 }
 CXX
-  $CXX -std=c++11 -Wall -Werror -I"$top_srcdir/include" "$tmp/prog.cc" \
+  $CXX -std=c++11 -Wall -Werror ${SANITIZER_CFLAGS-} -I"$top_srcdir/include" "$tmp/prog.cc" \
     -o "$tmp/prog" -L"$top_builddir/lib/.libs" -lnbdocaml \
     -Wl,-rpath,"$top_builddir/lib/.libs" || return 1
   local v

@@ -32,14 +32,17 @@ is "every documented file is installed where it is documented" "${missing[*]-}" 
 patterns=$tmp/patterns
 for f in "$top_srcdir"/debian/*.install "$top_srcdir"/debian/*.install.in \
          "$top_srcdir"/debian/not-installed; do
+  # During a package build dh_ocamlinit makes X.install from X.install.in.
+  [ -f "$f.in" ] && continue
   grep -v '^#' "$f" | sed -e 's|@OCamlStdlibDir@|usr/lib/ocaml|' -e "s|^|$(basename "$f") |"
 done > "$patterns"
 unclaimed=()
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 while read -r f; do
   f=${f#.}
   case $f in
     "$ocamllibdir"/*) d=usr/lib/ocaml/${f#"$ocamllibdir"/} ;;
-    "$libdir"/*) d=usr/lib/x86_64-linux-gnu/${f#"$libdir"/} ;;
+    "$libdir"/*) d=usr/lib/$multiarch/${f#"$libdir"/} ;;
     "$prefix"/*) d=usr/${f#"$prefix"/} ;;
     *) d=$f ;;
   esac
@@ -62,7 +65,7 @@ is "man finds each page by name" "$out" \
 cp "$top_srcdir/examples/host.c" "$tmp/"
 export PKG_CONFIG_SYSROOT_DIR=$s PKG_CONFIG_PATH=$s$libdir/pkgconfig
 check "a C host builds with pkg-config against the staged files" \
-  bash -c "cc -Wall -Werror '$tmp/host.c' -o '$tmp/host' \$(pkg-config --cflags --libs nbdocaml) -lpthread"
+  bash -c "cc -Wall -Werror ${SANITIZER_CFLAGS-} '$tmp/host.c' -o '$tmp/host' \$(pkg-config --cflags --libs nbdocaml) -lpthread"
 LD_LIBRARY_PATH=$s$libdir t "$tmp/host" "$(plugin e2e_ramdisk)" size=1M > "$tmp/host.out" 2>&1
 like "... and drives a plugin from 4 threads" "$tmp/host.out" "4 threads x 500 write\+read rounds: ok"
 unset PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_PATH
