@@ -369,6 +369,7 @@ tool_call (int argc, char **argv)
   struct op *ops;
   int nparams, nops = 0, i, open = 0, r = 0;
 
+  g_set_prgname ("nbdocaml-call call");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx,
     "Set up an OCaml nbdkit plugin as nbdkit does and run callbacks.");

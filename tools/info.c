@@ -127,6 +127,7 @@ tool_info (int argc, char **argv)
   struct info in;
   int model, r;
 
+  g_set_prgname ("nbdocaml-call info");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_summary (ctx,
     "Print what an OCaml nbdkit plugin registered.");
