@@ -1,20 +1,35 @@
 #!/bin/bash
-# After "make install": a plugin built by the seed's recipe, verbatim,
-# against the installed NBDKit.cmx and libnbdkitocaml.a, and a C program
-# outside the tree built with pkg-config against the installed library.
-# Prints TAP.  Needs: srcdir, libdir, nbdkitplugindir in the environment.
+# After "make install", or after installing the Debian packages: a plugin
+# built by the seed's recipe, verbatim, against the installed NBDKit.cmx
+# and libnbdkitocaml.a; the same plugin built by ocamlfind with the
+# installed META, and one built by dune; a C program outside the tree
+# built with pkg-config against the installed library; the man pages
+# found by name; the installed tool reading the plugin's first sector
+# with no server.  Prints TAP.  Needs srcdir, libdir and nbdkitplugindir
+# in the environment (bindir too, when it is not on PATH).
 set -u
-export PATH=/usr/bin:$PATH
+export PATH=${bindir:+$bindir:}/usr/bin:$PATH
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export DUNE_CACHE=disabled
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export XDG_CACHE_HOME=$tmp/cache
 n=0; failed=0
 ok () { n=$((n+1)); echo "ok $n - $1"; }
 not_ok () { n=$((n+1)); failed=1; echo "not ok $n - $1"; }
 check () { local d="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$tmp/out"; fi; }
+# expect DESC EXPECTED COMMAND...: the command's output is EXPECTED.
+expect () {
+  local d="$1" want="$2"; shift 2
+  local got; got=$("$@" 2>"$tmp/err")
+  if [ "$got" = "$want" ]; then ok "$d"; else
+    not_ok "$d"; echo "#   got: '$got'"; echo "#   expected: '$want'"; sed 's/^/# /' "$tmp/err"; fi
+}
 
-echo "1..7"
+echo "1..15"
 cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" "$tmp/"
+cp -r "$srcdir/examples/dune-plugin" "$tmp/dune"
+chmod -R u+w "$tmp/dune"
 cd "$tmp"
 check "the seed's recipe, verbatim, builds a plugin from the installed NBDKit.cmx" \
   ocamlopt.opt -output-obj -runtime-variant _pic \
@@ -33,4 +48,23 @@ cp nbdkit-ramdisk-plugin.so "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
 check "nbdkit serves it by name from \$plugindir" \
   nbdkit -U - ramdisk size=2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
 rm -f "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
+
+# The installed tool, with no server at all.
+expect "nbdocaml-call info: the plugin's name" "name:         ramdisk" \
+  bash -c 'nbdocaml-call info ./nbdkit-ramdisk-plugin.so | grep "^name:"'
+expect "nbdocaml-call reads the first sector with no nbdkit" \
+  "Hello from an nbdkit plugin written in OCaml!" \
+  bash -c 'nbdocaml-call call ./nbdkit-ramdisk-plugin.so -- open --readonly pread 512 0 | head -c 45'
+
+# The man pages, by name, through man's own search path.
+for page in nbdocaml nbdkit-ocaml-plugin NBDKit nbdocaml-call; do
+  check "man $page" bash -c "MANWIDTH=80 man --warnings $page 2>&1 >/dev/null | grep . && exit 1; man $page | grep -qix name"
+done
+
+# ocamlfind with the installed META: the same plugin as the recipe.
+mkdir findlib && cp ramdisk.ml findlib/
+check "ocamlfind -package nbdkit builds the same plugin as the seed's recipe" \
+  bash -c 'cd findlib && ocamlfind ocamlopt -package nbdkit -linkpkg -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml && cmp nbdkit-ramdisk-plugin.so ../nbdkit-ramdisk-plugin.so'
+check "dune builds examples/dune-plugin and nbdkit serves it" \
+  bash -c 'cd dune && dune build --root . && nbdkit -U - ./_build/default/nbdkit-pattern-plugin.so --run "test \"\$(nbdinfo --size \"\$uri\")\" = 1048576"'
 exit $failed

@@ -8,7 +8,10 @@
 # X-macro generates), each in the version node lib/libnbdocaml.syms gives
 # it (NBDOCAML_0.1, NBDOCAML_0.2 ...); and a plugin must
 # export the two entry points the host library and nbdkit look for, while
-# keeping its hidden copy of the host library hidden.
+# keeping its hidden copy of the host library hidden.  The header also
+# compiles in every C standard from C89 and C++ from C++98, its version
+# macros are configure.ac's, and a C++ program links with the library.
+# (The committed list of exports is tests/test-abi.sh's.)
 
 set -u
 top_srcdir=${top_srcdir:-.}
@@ -137,7 +140,55 @@ plugin_hides_host_copy () {
   [ "$bad" = 0 ]
 }
 
-echo "1..8"
+# The header in every C and C++ standard a user might compile with.
+compiles_every_standard () {
+  local std bad=0
+  for std in c89 c99 c11 c17; do
+    $CC -std=$std -pedantic -Wall -Wextra -Wstrict-prototypes \
+      -Wmissing-prototypes -Werror -fsyntax-only -x c "$header" ||
+      { echo "fails as $std"; bad=1; }
+  done
+  for std in c++98 c++11 c++17 c++20; do
+    $CXX -std=$std -pedantic -Wall -Wextra -Werror -fsyntax-only \
+      -x c++ "$header" || { echo "fails as $std"; bad=1; }
+  done
+  [ "$bad" = 0 ]
+}
+
+# NBDOCAML_VERSION_* and what nbdocaml_version () returns at run time are
+# configure.ac's version (PACKAGE_VERSION, from the environment).
+version_macros_match () {
+  local v
+  v=$(printf '#include <nbdocaml.h>\nNBDOCAML_VERSION_MAJOR.NBDOCAML_VERSION_MINOR.NBDOCAML_VERSION_MICRO\n' |
+      $CC -E -P -I"$top_srcdir/include" -x c - | tail -1 | tr -d ' ')
+  echo "header: $v, configure.ac: $PACKAGE_VERSION"
+  [ -n "$PACKAGE_VERSION" ] && [ "$v" = "$PACKAGE_VERSION" ]
+}
+
+# A C++ program calls the library through the header: extern "C" gives
+# the names the library exports, and the runtime version is configure's.
+cxx_program_links () {
+  cat > "$tmp/prog.cc" <<'CXX'
+#include <nbdocaml.h>
+#include <cstdio>
+#include <cstring>
+int main ()
+{
+  std::printf ("%s\n", nbdocaml_version ());
+  return nbdocaml_callback_name (NBDOCAML_CB_PREAD) == 0 ||
+    std::strcmp (nbdocaml_callback_name (NBDOCAML_CB_PREAD), "pread") != 0;
+}
+CXX
+  $CXX -std=c++11 -Wall -Werror ${SANITIZER_CFLAGS-} -I"$top_srcdir/include" "$tmp/prog.cc" \
+    -o "$tmp/prog" -L"$top_builddir/lib/.libs" -lnbdocaml \
+    -Wl,-rpath,"$top_builddir/lib/.libs" || return 1
+  local v
+  v=$("$tmp/prog") || return 1
+  echo "nbdocaml_version () = $v"
+  [ "$v" = "$PACKAGE_VERSION" ]
+}
+
+echo "1..11"
 ok "nbdocaml.h compiles alone as C99 with -pedantic -Werror" compiles_c99
 ok "nbdocaml.h compiles alone as C++11" compiles_cxx
 ok "nbdocaml.h compiles with NBDOCAML_BUILDING_SHARED" compiles_building_shared
@@ -150,4 +201,9 @@ ok "libnbdocaml.so exports exactly the header's functions, in the script's nodes
 ok "plugins export nbdocaml_glue_entry_v1 and plugin_init" \
   plugin_exports_entry_points
 ok "plugins export no other nbdocaml_ symbol" plugin_hides_host_copy
+ok "nbdocaml.h compiles alone as C89/99/11/17 and C++98/11/17/20, -pedantic -Werror" \
+  compiles_every_standard
+ok "NBDOCAML_VERSION_* is configure.ac's version" version_macros_match
+ok "a C++ program links with libnbdocaml; nbdocaml_version () is configure.ac's" \
+  cxx_program_links
 exit 0

@@ -1,0 +1,44 @@
+# Manual pages.  Ours are written in POD and turned into man pages by
+# pod2man at build time; NBDKit(3o) is generated from ocaml/NBDKit.mli by
+# odoc (its man output keeps the .mli's verbatim blocks and resolves its
+# cross-references, which ocamldoc -man does not).  tests/test-man.sh
+# renders each one with "man --warnings".
+
+man1_MANS = docs/nbdocaml-call.1
+man3_MANS = docs/nbdocaml.3 docs/nbdkit-ocaml-plugin.3 docs/NBDKit.3o
+noinst_DATA += $(man1_MANS) $(man3_MANS)
+POD_PAGES = docs/nbdocaml-call.pod docs/nbdocaml.pod \
+	docs/nbdkit-ocaml-plugin.pod
+EXTRA_DIST += $(POD_PAGES)
+CLEANFILES += $(man1_MANS) $(man3_MANS)
+
+pod2man_args = --center="libnbdocaml" \
+	--release="libnbdocaml $(PACKAGE_VERSION)" --utf8 --errors=die
+
+docs/%.1: docs/%.pod
+	@$(MKDIR_P) docs
+	$(AM_V_GEN)$(POD2MAN) $(pod2man_args) --section=1 --name=$* $< > $@.tmp \
+	  && mv $@.tmp $@
+
+docs/%.3: docs/%.pod
+	@$(MKDIR_P) docs
+	$(AM_V_GEN)$(POD2MAN) $(pod2man_args) --section=3 --name=$* $< > $@.tmp \
+	  && mv $@.tmp $@
+
+# odoc names the page after the library ("nbdkit.NBDKit") and gives it no
+# description; the NAME line is rewritten in the "name \- summary" form
+# that whatis, apropos and lintian read, and the section of the .TH line
+# is the file's, 3o.  $(1): the .cmti, $(2): odoc's
+# package, $(3): the NAME line's summary, $(4): the output.
+odoc_man = rm -rf $(4).d && $(MKDIR_P) $(4).d && \
+	$(ODOC) compile --package $(2) -o $(4).d/NBDKit.odoc $(1) && \
+	$(ODOC) link -I $(4).d -o $(4).d/NBDKit.odocl $(4).d/NBDKit.odoc && \
+	$(ODOC) man-generate -o $(4).d $(4).d/NBDKit.odocl && \
+	sed -e '1{/^$$/d}' -e 's/^\(\.TH [^ ]* \)3 /\13o /' -e '/^\.SH Name$$/{n;s/.*/NBDKit \\- $(3)/;}' \
+	  $(4).d/$(2)/NBDKit.3o > $(4).tmp && \
+	rm -rf $(4).d && mv $(4).tmp $(4)
+
+# ocaml/NBDKit.cmti is made with NBDKit.cmi (-bin-annot).
+docs/NBDKit.3o: ocaml/NBDKit.cmi $(srcdir)/docs/local.mk
+	@$(MKDIR_P) docs
+	$(AM_V_GEN)$(call odoc_man,ocaml/NBDKit.cmti,nbdkit,write nbdkit plugins in OCaml (the record API of nbdkit 1.16),$@)
