@@ -58,7 +58,7 @@ extern "C" {
 #endif
 
 #define NBDOCAML_VERSION_MAJOR 0
-#define NBDOCAML_VERSION_MINOR 1
+#define NBDOCAML_VERSION_MINOR 2
 #define NBDOCAML_VERSION_MICRO 0
 
 /* "MAJOR.MINOR.MICRO" of the library actually loaded. */
