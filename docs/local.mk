@@ -10,7 +10,8 @@ noinst_DATA += $(man1_MANS) $(man3_MANS)
 POD_PAGES = docs/nbdocaml-call.pod docs/nbdocaml.pod \
 	docs/nbdkit-ocaml-plugin.pod
 EXTRA_DIST += $(POD_PAGES)
-CLEANFILES += $(man1_MANS) $(man3_MANS)
+CLEANFILES += $(man1_MANS) $(man3_MANS) docs/odoc/NBDKit.cmi \
+	docs/odoc/NBDKit.cmti
 
 pod2man_args = --center="libnbdocaml" \
 	--release="libnbdocaml $(PACKAGE_VERSION)" --utf8 --errors=die
@@ -38,7 +39,13 @@ odoc_man = rm -rf $(4).d && $(MKDIR_P) $(4).d && \
 	  $(4).d/$(2)/NBDKit.3o > $(4).tmp && \
 	rm -rf $(4).d && mv $(4).tmp $(4)
 
-# ocaml/NBDKit.cmti is made with NBDKit.cmi (-bin-annot).
-docs/NBDKit.3o: ocaml/NBDKit.cmi $(srcdir)/docs/local.mk
+# odoc reads the .cmti of the compiler it was built with, which need not
+# be the one plugins are built with (configure found $(ODOC_OCAMLC)), so
+# the .mli is compiled once more for it, in docs/odoc.
+docs/odoc/NBDKit.cmti: $(srcdir)/ocaml/NBDKit.mli config.h
+	@$(MKDIR_P) docs/odoc
+	$(AM_V_GEN)$(ODOC_OCAMLC) -bin-annot -c -o docs/odoc/NBDKit.cmi \
+	  $(srcdir)/ocaml/NBDKit.mli
+docs/NBDKit.3o: docs/odoc/NBDKit.cmti $(srcdir)/docs/local.mk
 	@$(MKDIR_P) docs
-	$(AM_V_GEN)$(call odoc_man,ocaml/NBDKit.cmti,nbdkit,write nbdkit plugins in OCaml (the record API of nbdkit 1.16),$@)
+	$(AM_V_GEN)$(call odoc_man,docs/odoc/NBDKit.cmti,nbdkit,write nbdkit plugins in OCaml (the record API of nbdkit 1.16),$@)
