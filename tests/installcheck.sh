@@ -13,8 +13,9 @@ ok () { n=$((n+1)); echo "ok $n - $1"; }
 not_ok () { n=$((n+1)); failed=1; echo "not ok $n - $1"; }
 check () { local d="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$tmp/out"; fi; }
 
-echo "1..7"
-cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" "$tmp/"
+echo "1..10"
+cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" \
+  "$srcdir/tests/plugins/l132_testplugin.ml" "$tmp/"
 cd "$tmp"
 check "the seed's recipe, verbatim, builds a plugin from the installed NBDKit.cmx" \
   ocamlopt.opt -output-obj -runtime-variant _pic \
@@ -33,4 +34,15 @@ cp nbdkit-ramdisk-plugin.so "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
 check "nbdkit serves it by name from \$plugindir" \
   nbdkit -U - ramdisk size=2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
 rm -f "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
+
+# The labelled API of nbdkit >= 1.30: nbdkit 1.32's recipe verbatim, plus
+# the one include directory that selects the installed labelled module.
+check "the labelled module is installed in +nbdkit-labelled" \
+  test -f "$(ocamlopt.opt -where)/nbdkit-labelled/NBDKit.cmx"
+check "nbdkit 1.32's recipe with -I +nbdkit-labelled builds a labelled plugin" \
+  ocamlopt.opt -output-obj -runtime-variant _pic \
+    -o nbdkit-l132-plugin.so -I +nbdkit-labelled -I +unix -I +threads \
+    unix.cmxa threads.cmxa NBDKit.cmx l132_testplugin.ml -cclib -lnbdkitocaml
+check "nbdkit serves it, with its magic_config_key" \
+  nbdkit -U - ./nbdkit-l132-plugin.so 2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
 exit $failed
