@@ -93,46 +93,67 @@ NBDOCAML_API int nbdocaml_get_errno (void);
 #define NBDOCAML_THREAD_MODEL_PARALLEL               3
 
 /* The callbacks, once.  Each row is
- *   X (ENUM, ocaml_field, c_name, kind, record_index)
+ *   X (ENUM, ocaml_field, c_name, kind, record_index, nbdkit_field)
  * in the order of the fields of NBDKit.plugin.  ENUM names the
  * NBDOCAML_CB_* constant, ocaml_field the OCaml record field (what
- * nbdocaml_callback_name returns), c_name the nbdocaml_call_* function, kind
- * its C signature (see NBDOCAML_PROTO_* below) and record_index the field's
- * position in the OCaml record.  Rows are only ever appended: the enum
- * values are part of the ABI.
+ * nbdocaml_callback_name returns; the labelled API's argument has the same
+ * name), c_name the nbdocaml_call_* function, kind its C signature (see
+ * NBDOCAML_PROTO_* below), record_index the field's position in the OCaml
+ * record and nbdkit_field the field of nbdkit's struct nbdkit_plugin that
+ * the nbdkit adapter wires the callback to.  Rows are only ever appended:
+ * the enum values are part of the ABI.  The last column came in 0.2.0.
+ *
+ * The rows from GET_READY on came with 0.2.0: the callbacks nbdkit 1.17 to
+ * 1.30 added (nbdkit's release is in NBDKit.mli for each).
  */
-#define NBDOCAML_CALLBACKS(X)                                                \
-  X (LOAD,            load,            load,            module_void,  4)    \
-  X (UNLOAD,          unload,          unload,          module_void,  5)    \
-  X (CONFIG,          config,          config,          config,       6)    \
-  X (CONFIG_COMPLETE, config_complete, config_complete, module_void,  7)    \
-  X (OPEN_CONNECTION, open_connection, open,            open,         9)    \
-  X (CLOSE,           close,           close,           close,       10)    \
-  X (GET_SIZE,        get_size,        get_size,        get_size,    11)    \
-  X (CAN_WRITE,       can_write,       can_write,       conn_bool,   12)    \
-  X (CAN_FLUSH,       can_flush,       can_flush,       conn_bool,   13)    \
-  X (IS_ROTATIONAL,   is_rotational,   is_rotational,   conn_bool,   14)    \
-  X (CAN_TRIM,        can_trim,        can_trim,        conn_bool,   15)    \
-  X (DUMP_PLUGIN,     dump_plugin,     dump_plugin,     module_void, 16)    \
-  X (CAN_ZERO,        can_zero,        can_zero,        conn_bool,   17)    \
-  X (CAN_FUA,         can_fua,         can_fua,         conn_fua,    18)    \
-  X (PREAD,           pread,           pread,           pread,       19)    \
-  X (PWRITE,          pwrite,          pwrite,          pwrite,      20)    \
-  X (FLUSH,           flush,           flush,           flush,       21)    \
-  X (TRIM,            trim,            trim,            range,       22)    \
-  X (ZERO,            zero,            zero,            range,       23)    \
-  X (CAN_MULTI_CONN,  can_multi_conn,  can_multi_conn,  conn_bool,   24)    \
-  X (CAN_EXTENTS,     can_extents,     can_extents,     conn_bool,   25)    \
-  X (EXTENTS,         extents,         extents,         extents,     26)    \
-  X (CAN_CACHE,       can_cache,       can_cache,       conn_cache,  27)    \
-  X (CACHE,           cache,           cache,           range,       28)    \
-  X (THREAD_MODEL,    thread_model,    thread_model,    thread_model, 29)   \
-  X (CAN_FAST_ZERO,   can_fast_zero,   can_fast_zero,   conn_bool,   30)    \
-  X (PREAD_BUF,       pread_buf,       pread_buf,       pread,       31)    \
-  X (PWRITE_BUF,      pwrite_buf,      pwrite_buf,      pwrite,      32)
+#define NBDOCAML_CALLBACKS(X)                                               \
+  X (LOAD, load, load, module_void, 4, load)                                \
+  X (UNLOAD, unload, unload, module_void, 5, unload)                        \
+  X (CONFIG, config, config, config, 6, config)                             \
+  X (CONFIG_COMPLETE, config_complete, config_complete,                     \
+     module_void, 7, config_complete)                                       \
+  X (OPEN_CONNECTION, open_connection, open, open, 9, open)                 \
+  X (CLOSE, close, close, close, 10, close)                                 \
+  X (GET_SIZE, get_size, get_size, get_size, 11, get_size)                  \
+  X (CAN_WRITE, can_write, can_write, conn_bool, 12, can_write)             \
+  X (CAN_FLUSH, can_flush, can_flush, conn_bool, 13, can_flush)             \
+  X (IS_ROTATIONAL, is_rotational, is_rotational,                           \
+     conn_bool, 14, is_rotational)                                          \
+  X (CAN_TRIM, can_trim, can_trim, conn_bool, 15, can_trim)                 \
+  X (DUMP_PLUGIN, dump_plugin, dump_plugin, module_void, 16, dump_plugin)   \
+  X (CAN_ZERO, can_zero, can_zero, conn_bool, 17, can_zero)                 \
+  X (CAN_FUA, can_fua, can_fua, conn_fua, 18, can_fua)                      \
+  X (PREAD, pread, pread, pread, 19, pread)                                 \
+  X (PWRITE, pwrite, pwrite, pwrite, 20, pwrite)                            \
+  X (FLUSH, flush, flush, flush, 21, flush)                                 \
+  X (TRIM, trim, trim, range, 22, trim)                                     \
+  X (ZERO, zero, zero, range, 23, zero)                                     \
+  X (CAN_MULTI_CONN, can_multi_conn, can_multi_conn,                        \
+     conn_bool, 24, can_multi_conn)                                         \
+  X (CAN_EXTENTS, can_extents, can_extents, conn_bool, 25, can_extents)     \
+  X (EXTENTS, extents, extents, extents, 26, extents)                       \
+  X (CAN_CACHE, can_cache, can_cache, conn_cache, 27, can_cache)            \
+  X (CACHE, cache, cache, range, 28, cache)                                 \
+  X (THREAD_MODEL, thread_model, thread_model,                              \
+     thread_model, 29, thread_model)                                        \
+  X (CAN_FAST_ZERO, can_fast_zero, can_fast_zero,                           \
+     conn_bool, 30, can_fast_zero)                                          \
+  X (PREAD_BUF, pread_buf, pread_buf, pread, 31, pread)                     \
+  X (PWRITE_BUF, pwrite_buf, pwrite_buf, pwrite, 32, pwrite)                \
+  X (GET_READY, get_ready, get_ready, module_void, 33, get_ready)           \
+  X (AFTER_FORK, after_fork, after_fork, module_void, 34, after_fork)       \
+  X (CLEANUP, cleanup, cleanup, module_void, 35, cleanup)                   \
+  X (PRECONNECT, preconnect, preconnect, preconnect, 36, preconnect)        \
+  X (LIST_EXPORTS, list_exports, list_exports,                              \
+     list_exports, 37, list_exports)                                        \
+  X (DEFAULT_EXPORT, default_export, default_export,                        \
+     default_export, 38, default_export)                                    \
+  X (EXPORT_DESCRIPTION, export_description, export_description,            \
+     conn_string, 39, export_description)                                   \
+  X (BLOCK_SIZE, block_size, block_size, block_size, 40, block_size)
 
 enum nbdocaml_callback {
-#define NBDOCAML_ENUM_(E, f, c, k, i) NBDOCAML_CB_##E,
+#define NBDOCAML_ENUM_(E, f, c, k, i, n) NBDOCAML_CB_##E,
   NBDOCAML_CALLBACKS (NBDOCAML_ENUM_)
 #undef NBDOCAML_ENUM_
   NBDOCAML_CB_COUNT
@@ -193,6 +214,20 @@ NBDOCAML_API int nbdocaml_module_has_threads (const nbdocaml_module *m);
  * such as "4.13.1" or "5.3.0"; "" for NULL.  Since 0.2. */
 NBDOCAML_API const char *nbdocaml_module_ocaml_version (const nbdocaml_module *m);
 
+/* Which OCaml API the plugin was written against: NBDOCAML_OCAML_API_RECORD
+ * (NBDKit.register_plugin of a record, nbdkit 1.16 - 1.28, int32 counts)
+ * or NBDOCAML_OCAML_API_LABELLED (labelled arguments, nbdkit >= 1.30, int64
+ * counts); 0 for NULL.  See COUNTS below.  (0.2.0) */
+#define NBDOCAML_OCAML_API_RECORD   1
+#define NBDOCAML_OCAML_API_LABELLED 2
+NBDOCAML_API int nbdocaml_module_ocaml_api (const nbdocaml_module *m);
+
+/* The plugin's magic_config_key: the key under which nbdkit passes a bare
+ * command line parameter (nbdkit plugin.so 1M) to config; "" when not set.
+ * Valid until close.  (0.2.0) */
+NBDOCAML_API const char *nbdocaml_module_magic_config_key (
+  const nbdocaml_module *m);
+
 /* 1 if the plugin registered callback cb, 0 if not or cb is out of range. */
 NBDOCAML_API int nbdocaml_module_has (const nbdocaml_module *m, int cb);
 
@@ -218,21 +253,98 @@ NBDOCAML_API void nbdocaml_module_set_debug_handler (nbdocaml_module *m,
                                                      nbdocaml_debug_fn fn,
                                                      void *opaque);
 
+/* Host hooks (0.2.0).  Some helpers of the NBDKit module ask the server
+ * about the current connection: NBDKit.export_name, is_tls, peer_pid,
+ * peer_uid, peer_gid, peer_name, and shutdown, disconnect and stdio_safe.
+ * Under nbdkit they call nbdkit's own functions (nbdkit_export_name ...).
+ * In any other host they call the hook the host installed here, and
+ * raise Failure "NBDKit.NAME: ..." when it installed none (or NULL for
+ * that helper).  (NBDKit.realpath, nanosleep, version and api_version need
+ * no host and work everywhere.)
+ *
+ * Set size to sizeof (struct nbdocaml_host_hooks); members the host does
+ * not provide are NULL.  Each hook receives opaque and the module whose
+ * plugin called the helper, on the thread that called into the plugin,
+ * with the module's runtime held: like a debug handler it must not call
+ * into the same module.  A host that serves several connections at once
+ * keeps track of which connection a thread serves itself (for example in
+ * a thread-local variable set around its nbdocaml_call_* calls).
+ *
+ *   export_name   the export name the client asked for, valid until the
+ *                 hook is called again on this thread, or NULL on error
+ *   is_tls        1 if the client completed TLS, 0 if not, -1 on error
+ *   peer_pid/uid/gid  the client's credentials, -1 on error
+ *   peer_name     fill addr (at most *addrlen bytes, an AF_UNIX, AF_INET
+ *                 or AF_INET6 address) and set *addrlen; 0 or -1
+ *   shutdown      ask the server to shut down; 0 or -1
+ *   disconnect    drop the current client (force: at once, else after the
+ *                 requests in flight); 0 or -1
+ *   stdio_safe    1 if the plugin may use stdin and stdout, 0 if not, -1 on
+ *                 error
+ *
+ * A hook failing (errno set, or not) makes the helper raise Failure with
+ * the errno's text.  nbdocaml_set_host_hooks copies the structure, takes
+ * effect for every module at once, may be called at any time from any
+ * thread, and NULL removes the hooks.  It returns 0, or -1 with EINVAL
+ * when size is larger than this library's structure (hooks it does not
+ * know) or smaller than the size field itself. */
+struct sockaddr;
+struct nbdocaml_host_hooks {
+  size_t size;
+  const char *(*export_name) (void *opaque, const nbdocaml_module *m);
+  int (*is_tls) (void *opaque, const nbdocaml_module *m);
+  int64_t (*peer_pid) (void *opaque, const nbdocaml_module *m);
+  int64_t (*peer_uid) (void *opaque, const nbdocaml_module *m);
+  int64_t (*peer_gid) (void *opaque, const nbdocaml_module *m);
+  int (*peer_name) (void *opaque, const nbdocaml_module *m,
+                    struct sockaddr *addr, size_t *addrlen);
+  int (*shutdown) (void *opaque, const nbdocaml_module *m);
+  int (*disconnect) (void *opaque, const nbdocaml_module *m, int force);
+  int (*stdio_safe) (void *opaque, const nbdocaml_module *m);
+};
+NBDOCAML_API int nbdocaml_set_host_hooks (
+  const struct nbdocaml_host_hooks *hooks, void *opaque);
+
 /* Invocation.  The signature of each nbdocaml_call_* follows its kind:
  *
  *   module_void   int nbdocaml_call_X (nbdocaml_module *m)
- *                 load, unload, config_complete, dump_plugin.  0 or -1.
- *                 dump_plugin flushes C's and OCaml's stdout around the call
- *                 so its output lands in order.
+ *                 load, unload, config_complete, dump_plugin, get_ready,
+ *                 after_fork, cleanup.  0 or -1.  dump_plugin flushes C's
+ *                 and OCaml's stdout around the call so its output lands in
+ *                 order.  The library imposes no order between them: a host
+ *                 that mimics nbdkit calls load, config..., config_complete,
+ *                 get_ready, after_fork (after forking, or not), serves
+ *                 connections, then cleanup and unload.
  *   config        int nbdocaml_call_config (m, const char *key,
  *                                          const char *value)
  *   thread_model  int nbdocaml_call_thread_model (m): NBDOCAML_THREAD_MODEL_*,
  *                 PARALLEL when the plugin did not register thread_model.
+ *   preconnect    int nbdocaml_call_preconnect (m, int readonly)
+ *                 before a client's handshake; -1 refuses the client.
+ *   list_exports  int nbdocaml_call_list_exports (m, int readonly,
+ *                         int is_tls, nbdocaml_export_fn add, void *opaque)
+ *                 calls add once per export the plugin listed, in order,
+ *                 with its name and its description (NULL for None); add
+ *                 returning -1 stops and fails the call (errno kept).  A
+ *                 name or description containing a NUL byte fails the
+ *                 call with EINVAL.
+ *   default_export char *nbdocaml_call_default_export (m, int readonly,
+ *                                                       int is_tls)
+ *                 the canonical name of the default export "", as a
+ *                 malloc'd string the caller frees; NULL on error.
  *   open          nbdocaml_conn *nbdocaml_call_open (m, int readonly)
  *   close         int nbdocaml_call_close (nbdocaml_conn *c): always frees c,
  *                 even when the plugin's close raises (then -1); without a
  *                 registered close it just frees c and returns 0.
  *   get_size      int64_t nbdocaml_call_get_size (c)
+ *   conn_string   char *nbdocaml_call_export_description (c): a malloc'd
+ *                 string the caller frees; NULL on error.
+ *   block_size    int nbdocaml_call_block_size (c,
+ *                                     struct nbdocaml_block_size *bs)
+ *                 fills bs (bytes).  As nbdkit-plugin(3) requires, either
+ *                 all three are 0 (no constraints) or 1 <= minimum <=
+ *                 preferred <= maximum <= 0xffffffff; anything else fails
+ *                 with EINVAL.  (nbdkit itself also wants powers of two.)
  *   conn_bool     int nbdocaml_call_X (c): 1 or 0 (can_write, can_flush,
  *                 is_rotational, can_trim, can_zero, can_multi_conn,
  *                 can_extents, can_fast_zero)
@@ -263,13 +375,38 @@ NBDOCAML_API void nbdocaml_module_set_debug_handler (nbdocaml_module *m,
  *                 empty extents are skipped.  Extents past the requested
  *                 range or the end of the disk are passed on as they are.
  *
- * Offsets above INT64_MAX and counts above INT32_MAX (OCaml's int32/int64
- * arguments are signed) fail with EINVAL.  Flags the OCaml API cannot
- * express (FAST_ZERO) are not passed on.  Connection calls made after the
- * connection was closed are undefined behaviour, as with free(3).
+ * COUNTS.  Every count up to UINT32_MAX is accepted, whatever the OCaml API
+ * of the plugin (nbdocaml_module_ocaml_api).  The labelled API (nbdkit >=
+ * 1.30) receives counts as OCaml int64 (int for pread) and gets each call
+ * as it is.  The record API (nbdkit 1.16 - 1.28) types counts as int32:
+ * there a trim, zero or cache above INT32_MAX is split into pieces of at
+ * most NBDOCAML_RECORD_MAX_PIECE bytes, called in order with the same
+ * flags (the first failure stops and fails the call), and extents is asked
+ * for at most NBDOCAML_RECORD_MAX_PIECE bytes (its reply may cover less
+ * than was asked, as nbdkit allows); a pread or pwrite above INT32_MAX
+ * fails with EINVAL (NBD clients never send one: nbdkit refuses reads and
+ * writes above 64 MiB).  (Before 0.2.0 every count above INT32_MAX failed
+ * with EINVAL.)  Offsets above INT64_MAX fail with EINVAL.  Flags the
+ * OCaml API cannot express (FAST_ZERO) are not passed on.  Connection
+ * calls made after the connection was closed are undefined behaviour, as
+ * with free(3).
  */
+#define NBDOCAML_RECORD_MAX_PIECE (UINT32_C (1) << 30)
 typedef int (*nbdocaml_extent_fn) (void *opaque, uint64_t offset,
                                    uint64_t length, uint32_t type);
+
+/* One export of list_exports: its name and its description, or NULL when
+ * the plugin gave none.  Both strings are valid during the call only.
+ * (0.2.0) */
+typedef int (*nbdocaml_export_fn) (void *opaque, const char *name,
+                                   const char *description);
+
+/* The block size constraints of block_size, in bytes.  (0.2.0) */
+struct nbdocaml_block_size {
+  uint32_t minimum;
+  uint32_t preferred;
+  uint32_t maximum;
+};
 
 #define NBDOCAML_PROTO_module_void(c)                                       \
   NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m);
@@ -307,7 +444,22 @@ typedef int (*nbdocaml_extent_fn) (void *opaque, uint64_t offset,
                                       uint64_t offset, uint32_t flags,      \
                                       nbdocaml_extent_fn add, void *opaque);
 
-#define NBDOCAML_PROTO_(E, f, c, kind, i) NBDOCAML_PROTO_##kind (c)
+#define NBDOCAML_PROTO_preconnect(c)                                        \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m, int readonly);
+#define NBDOCAML_PROTO_list_exports(c)                                      \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m, int readonly,     \
+                                      int is_tls, nbdocaml_export_fn add,   \
+                                      void *opaque);
+#define NBDOCAML_PROTO_default_export(c)                                    \
+  NBDOCAML_API char *nbdocaml_call_##c (nbdocaml_module *m, int readonly,   \
+                                        int is_tls);
+#define NBDOCAML_PROTO_conn_string(c)                                       \
+  NBDOCAML_API char *nbdocaml_call_##c (nbdocaml_conn *conn);
+#define NBDOCAML_PROTO_block_size(c)                                        \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn,                  \
+                                      struct nbdocaml_block_size *bs);
+
+#define NBDOCAML_PROTO_(E, f, c, kind, i, n) NBDOCAML_PROTO_##kind (c)
 NBDOCAML_CALLBACKS (NBDOCAML_PROTO_)
 #undef NBDOCAML_PROTO_
 

@@ -28,7 +28,7 @@
 #include "glue.h"
 
 static const char *const callback_name[NBDOCAML_CB_COUNT] = {
-#define NAME_(E, f, c, k, i) [NBDOCAML_CB_##E] = #f,
+#define NAME_(E, f, c, k, i, n) [NBDOCAML_CB_##E] = #f,
   NBDOCAML_CALLBACKS (NAME_)
 #undef NAME_
 };
@@ -46,7 +46,11 @@ nbdocaml_internal_exception_error (value exn, const char *what,
   err->errnum = nbdocaml_internal_set_errno ? nbdocaml_internal_set_errno : EIO;
 }
 
-static void __attribute__((format (printf, 4, 5)))
+/* callbacks-negotiation.c shares these two. */
+#define result_error nbdocaml_internal_result_error
+#define invoke nbdocaml_internal_invoke
+
+void
 result_error (int cb, int errnum, struct nbdocaml_error_buf *err,
               const char *fmt, ...)
 {
@@ -62,7 +66,7 @@ result_error (int cb, int errnum, struct nbdocaml_error_buf *err,
 /* Call callback cb with nargs arguments.  Returns the result, or an
  * exception result after filling err.  Clears the thread's set_error
  * state first, so only errnos set during this call count. */
-static value
+value
 invoke (int cb, int nargs, value *args, struct nbdocaml_error_buf *err)
 {
   value rv;
@@ -95,6 +99,17 @@ flags_to_list (uint32_t flags)
     }
   }
   CAMLreturn (list);
+}
+
+/* A count as the plugin's API types it: int32 in the record API (nbdkit
+ * 1.16 - 1.28), int64 in the labelled one (nbdkit >= 1.30).  The host
+ * library never passes the record API a count above INT32_MAX. */
+static value
+count_value (uint32_t count)
+{
+  if (nbdocaml_internal_table.ocaml_api == NBDOCAML_OCAML_API_LABELLED)
+    return caml_copy_int64 ((int64_t) count);
+  return caml_copy_int32 ((int32_t) count);
 }
 
 /* -- module-level callbacks ---------------------------------------------- */
@@ -316,7 +331,9 @@ pread_locked (int cb, struct glue_conn *c, void *buf, uint32_t count,
     CAMLreturnT (int, Is_exception_result (rv) ? -1 : 0);
   }
 
-  n = caml_copy_int32 ((int32_t) count);
+  /* The labelled API's pread takes its count as an int. */
+  n = nbdocaml_internal_table.ocaml_api == NBDOCAML_OCAML_API_LABELLED
+    ? Val_long (count) : caml_copy_int32 ((int32_t) count);
   args[0] = c->handle; args[1] = n; args[2] = off; args[3] = fl;
   rv = invoke (cb, 4, args, err);
   if (Is_exception_result (rv))
@@ -400,7 +417,7 @@ range_locked (int cb, struct glue_conn *c, uint32_t count, uint64_t offset,
   CAMLlocal4 (n, off, fl, rv);
   value args[4];
 
-  n = caml_copy_int32 ((int32_t) count);
+  n = count_value (count);
   off = caml_copy_int64 ((int64_t) offset);
   fl = flags_to_list (flags);
   args[0] = c->handle; args[1] = n; args[2] = off; args[3] = fl;
@@ -427,7 +444,7 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
   int64_t next = 0;
   unsigned added = 0;
 
-  n = caml_copy_int32 ((int32_t) count);
+  n = count_value (count);
   off = caml_copy_int64 ((int64_t) offset);
   fl = flags_to_list (flags);
   args[0] = c->handle; args[1] = n; args[2] = off; args[3] = fl;
@@ -506,4 +523,6 @@ nbdocaml_internal_fill_calls (struct nbdocaml_glue *t)
   t->flush_conn = glue_flush_conn;
   t->range = glue_range;
   t->extents = glue_extents;
+  t->set_host = nbdocaml_internal_set_host;
+  nbdocaml_internal_fill_negotiation (t);
 }

@@ -52,15 +52,34 @@ check_conn (const nbdocaml_conn *c, int cb)
   return check_module (c->m, cb);
 }
 
-/* OCaml receives count as int32 and offset as int64, both signed. */
+/* OCaml receives offsets as int64, which is signed. */
 static inline int
-check_range (int cb, uint32_t count, uint64_t offset)
+check_offset (int cb, uint64_t offset)
 {
-  if (count > INT32_MAX)
-    return fail (cb, EINVAL, "count does not fit OCaml's int32");
   if (offset > INT64_MAX)
     return fail (cb, EINVAL, "offset does not fit OCaml's int64");
   return 0;
+}
+
+/* The largest count the plugin's OCaml API can take in one call: the
+ * record API (nbdkit 1.16 - 1.28) types counts as int32, the labelled one
+ * (nbdkit >= 1.30) as int64 (int for pread). */
+static inline uint32_t
+max_count (const nbdocaml_module *m)
+{
+  return m->g->ocaml_api == NBDOCAML_OCAML_API_LABELLED ? UINT32_MAX
+    : INT32_MAX;
+}
+
+/* pread and pwrite: a buffer above 2 GiB is never split (no NBD client
+ * sends one; nbdkit refuses reads and writes above 64 MiB). */
+static inline int
+check_range (const nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset)
+{
+  if (count > max_count (c->m))
+    return fail (cb, EINVAL, "count does not fit OCaml's int32 (the "
+                 "plugin uses the record API of nbdkit 1.16 - 1.28)");
+  return check_offset (cb, offset);
 }
 
 /* -- one generic implementation per kind ------------------------------- */
@@ -189,7 +208,7 @@ call_pread (nbdocaml_conn *c, int cb, void *buf, uint32_t count,
             uint64_t offset, uint32_t flags)
 {
   cb = prefer_buf (c, cb, NBDOCAML_CB_PREAD_BUF);
-  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+  if (check_conn (c, cb) == -1 || check_range (c, cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
@@ -202,7 +221,7 @@ call_pwrite (nbdocaml_conn *c, int cb, const void *buf, uint32_t count,
              uint64_t offset, uint32_t flags)
 {
   cb = prefer_buf (c, cb, NBDOCAML_CB_PWRITE_BUF);
-  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+  if (check_conn (c, cb) == -1 || check_range (c, cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
@@ -218,26 +237,100 @@ call_flush (nbdocaml_conn *c, int cb, uint32_t flags)
   return c->m->g->flush_conn (c->gc, flags, nbdocaml_internal_error ());
 }
 
+/* trim, zero and cache.  A count the plugin's API cannot take in one call
+ * (a valid NBD request of 2 GiB or more to a record API plugin) is split
+ * into pieces of NBDOCAML_RECORD_MAX_PIECE, in order, each with the
+ * request's flags, since the whole request honours FUA only if each piece
+ * does. */
 static int
 call_range (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
             uint32_t flags)
 {
-  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+  const struct nbdocaml_glue *g;
+  struct nbdocaml_error_buf *err = nbdocaml_internal_error ();
+
+  if (check_conn (c, cb) == -1 || check_offset (cb, offset) == -1)
     return -1;
-  return c->m->g->range (cb, c->gc, count, offset, flags,
-                         nbdocaml_internal_error ());
+  g = c->m->g;
+  if (count <= max_count (c->m))
+    return g->range (cb, c->gc, count, offset, flags, err);
+  if (offset > (uint64_t) INT64_MAX - count)
+    return fail (cb, EINVAL, "offset + count does not fit OCaml's int64");
+  while (count > 0) {
+    uint32_t n = count < NBDOCAML_RECORD_MAX_PIECE ? count
+      : NBDOCAML_RECORD_MAX_PIECE;
+    if (g->range (cb, c->gc, n, offset, flags, err) == -1)
+      return -1;
+    offset += n;
+    count -= n;
+  }
+  return 0;
 }
 
+/* extents: a record API plugin is asked for at most
+ * NBDOCAML_RECORD_MAX_PIECE bytes; its reply may cover less than the
+ * caller asked, as nbdkit allows (the client asks again for the rest). */
 static int
 call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
               uint32_t flags, nbdocaml_extent_fn add, void *opaque)
 {
-  if (check_conn (c, cb) == -1 || check_range (cb, count, offset) == -1)
+  if (check_conn (c, cb) == -1 || check_offset (cb, offset) == -1)
     return -1;
   if (add == NULL)
     return fail (cb, EINVAL, "the add function is NULL");
+  if (count > max_count (c->m))
+    count = NBDOCAML_RECORD_MAX_PIECE;
   return c->m->g->extents (c->gc, count, offset, flags, add, opaque,
                            nbdocaml_internal_error ());
+}
+
+/* -- the callbacks around a client's handshake (0.2.0) ----------------- */
+
+static int
+call_preconnect (nbdocaml_module *m, int cb, int readonly)
+{
+  if (check_module (m, cb) == -1)
+    return -1;
+  return m->g->preconnect (readonly != 0, nbdocaml_internal_error ());
+}
+
+static int
+call_list_exports (nbdocaml_module *m, int cb, int readonly, int is_tls,
+                   nbdocaml_export_fn add, void *opaque)
+{
+  if (check_module (m, cb) == -1)
+    return -1;
+  if (add == NULL)
+    return fail (cb, EINVAL, "the add function is NULL");
+  return m->g->list_exports (readonly != 0, is_tls != 0, add, opaque,
+                             nbdocaml_internal_error ());
+}
+
+static char *
+call_default_export (nbdocaml_module *m, int cb, int readonly, int is_tls)
+{
+  if (check_module (m, cb) == -1)
+    return NULL;
+  return m->g->default_export (readonly != 0, is_tls != 0,
+                               nbdocaml_internal_error ());
+}
+
+static char *
+call_conn_string (nbdocaml_conn *c, int cb)
+{
+  if (check_conn (c, cb) == -1)
+    return NULL;
+  return c->m->g->export_description (c->gc, nbdocaml_internal_error ());
+}
+
+static int
+call_block_size (nbdocaml_conn *c, int cb, struct nbdocaml_block_size *bs)
+{
+  if (check_conn (c, cb) == -1)
+    return -1;
+  if (bs == NULL)
+    return fail (cb, EINVAL, "the block size pointer is NULL");
+  return c->m->g->block_size (c->gc, bs, nbdocaml_internal_error ());
 }
 
 /* -- the public functions, one per row of NBDOCAML_CALLBACKS ---------- */
@@ -291,7 +384,28 @@ call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
   { return call_extents (conn, NBDOCAML_CB_##E, count, offset, flags,       \
                          add, opaque); }
 
-#define DEFINE_(E, f, c, kind, i) DEFINE_##kind (E, c)
+#define DEFINE_preconnect(E, c)                                             \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m, int readonly)     \
+  { return call_preconnect (m, NBDOCAML_CB_##E, readonly); }
+#define DEFINE_list_exports(E, c)                                           \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_module *m, int readonly,     \
+                                      int is_tls, nbdocaml_export_fn add,   \
+                                      void *opaque)                         \
+  { return call_list_exports (m, NBDOCAML_CB_##E, readonly, is_tls, add,    \
+                              opaque); }
+#define DEFINE_default_export(E, c)                                         \
+  NBDOCAML_API char *nbdocaml_call_##c (nbdocaml_module *m, int readonly,   \
+                                        int is_tls)                         \
+  { return call_default_export (m, NBDOCAML_CB_##E, readonly, is_tls); }
+#define DEFINE_conn_string(E, c)                                            \
+  NBDOCAML_API char *nbdocaml_call_##c (nbdocaml_conn *conn)                \
+  { return call_conn_string (conn, NBDOCAML_CB_##E); }
+#define DEFINE_block_size(E, c)                                             \
+  NBDOCAML_API int nbdocaml_call_##c (nbdocaml_conn *conn,                  \
+                                      struct nbdocaml_block_size *bs)       \
+  { return call_block_size (conn, NBDOCAML_CB_##E, bs); }
+
+#define DEFINE_(E, f, c, kind, i, n) DEFINE_##kind (E, c)
 NBDOCAML_CALLBACKS (DEFINE_)
 #undef DEFINE_
 

@@ -56,7 +56,7 @@ nbdocaml_version (void)
 }
 
 static const char *const callback_names[NBDOCAML_CB_COUNT] = {
-#define NAME_(E, f, c, k, i) [NBDOCAML_CB_##E] = #f,
+#define NAME_(E, f, c, k, i, n) [NBDOCAML_CB_##E] = #f,
   NBDOCAML_CALLBACKS (NAME_)
 #undef NAME_
 };

@@ -29,11 +29,12 @@ static const int string_field[NBDOCAML_STR_COUNT] = {
   [NBDOCAML_STR_VERSION] = 2,
   [NBDOCAML_STR_DESCRIPTION] = 3,
   [NBDOCAML_STR_CONFIG_HELP] = 8,
+  [NBDOCAML_STR_MAGIC_CONFIG_KEY] = 41,
 };
 
 /* Index of each callback's field in NBDKit.plugin. */
 static const int callback_field[NBDOCAML_CB_COUNT] = {
-#define FIELD_(E, f, c, k, i) [NBDOCAML_CB_##E] = i,
+#define FIELD_(E, f, c, k, i, n) [NBDOCAML_CB_##E] = i,
   NBDOCAML_CALLBACKS (FIELD_)
 #undef FIELD_
 };

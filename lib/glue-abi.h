@@ -16,6 +16,11 @@
 #include <stdint.h>
 #include "nbdocaml.h"
 
+/* ABI 2 (0.2.0): the OCaml API generation, magic_config_key, the host
+ * services, the callbacks of nbdkit 1.17 - 1.30, and the OCaml version
+ * and whether its runtime parks (OCaml 5).  The entry point keeps its name
+ * so that a plugin of another ABI is told apart by the abi field (EPROTO
+ * with both numbers) rather than not found. */
 #define NBDOCAML_GLUE_ABI 2
 #define NBDOCAML_GLUE_ENTRY "nbdocaml_glue_entry_v1"
 
@@ -31,7 +36,28 @@ struct nbdocaml_error_buf {
 /* Metadata strings, indexes for the string entry. */
 enum nbdocaml_glue_string {
   NBDOCAML_STR_NAME, NBDOCAML_STR_LONGNAME, NBDOCAML_STR_VERSION,
-  NBDOCAML_STR_DESCRIPTION, NBDOCAML_STR_CONFIG_HELP, NBDOCAML_STR_COUNT
+  NBDOCAML_STR_DESCRIPTION, NBDOCAML_STR_CONFIG_HELP,
+  NBDOCAML_STR_MAGIC_CONFIG_KEY, NBDOCAML_STR_COUNT
+};
+
+/* What the glue asks of the host library: the NBDKit helpers that need a
+ * server (see struct nbdocaml_host_hooks in nbdocaml.h), for hosts other
+ * than nbdkit.  Each returns 0 (or the 0/1 answer), or -1 with err set
+ * when the host has no hook for it or the hook failed; err->msg is the
+ * reason without the helper's name.  They run with the runtime held. */
+struct nbdocaml_glue_host {
+  uint32_t size;                /* sizeof (struct nbdocaml_glue_host) */
+  /* *name is malloc'd; the glue frees it. */
+  int (*export_name) (char **name, struct nbdocaml_error_buf *err);
+  int (*is_tls) (struct nbdocaml_error_buf *err);
+  /* which: 0 pid, 1 uid, 2 gid. */
+  int (*peer_id) (int which, int64_t *id, struct nbdocaml_error_buf *err);
+  /* addr points to a struct sockaddr_storage, *addrlen its size. */
+  int (*peer_name) (void *addr, size_t *addrlen,
+                    struct nbdocaml_error_buf *err);
+  int (*shutdown) (struct nbdocaml_error_buf *err);
+  int (*disconnect) (int force, struct nbdocaml_error_buf *err);
+  int (*stdio_safe) (struct nbdocaml_error_buf *err);
 };
 
 typedef void (*nbdocaml_glue_debug_fn) (const char *msg);
@@ -65,6 +91,11 @@ struct nbdocaml_glue {
   const char *(*string) (int which);
   uint64_t registered;          /* bit cb set when callback cb is Some _ */
   int has_threads;              /* threads.cmxa is linked */
+  int ocaml_api;                /* NBDOCAML_OCAML_API_*, set by registration */
+
+  /* Called once before start: the host's services, which must stay valid
+   * until stop. */
+  void (*set_host) (const struct nbdocaml_glue_host *host);
 
   int (*module_void) (int cb, struct nbdocaml_error_buf *err);
   int (*config) (const char *key, const char *value,
@@ -89,6 +120,18 @@ struct nbdocaml_glue {
   int (*extents) (void *gc, uint32_t count, uint64_t offset, uint32_t flags,
                   nbdocaml_extent_fn add, void *opaque,
                   struct nbdocaml_error_buf *err);
+
+  /* ABI 2: the callbacks of nbdkit 1.17 - 1.30 (module_void serves
+   * get_ready, after_fork and cleanup).  The strings returned are
+   * malloc'd; the host frees them. */
+  int (*preconnect) (int readonly, struct nbdocaml_error_buf *err);
+  int (*list_exports) (int readonly, int is_tls, nbdocaml_export_fn add,
+                       void *opaque, struct nbdocaml_error_buf *err);
+  char *(*default_export) (int readonly, int is_tls,
+                           struct nbdocaml_error_buf *err);
+  char *(*export_description) (void *gc, struct nbdocaml_error_buf *err);
+  int (*block_size) (void *gc, struct nbdocaml_block_size *bs,
+                     struct nbdocaml_error_buf *err);
 };
 
 #endif /* NBDOCAML_GLUE_ABI_H */

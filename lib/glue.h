@@ -59,6 +59,10 @@ GLUE_HIDDEN void nbdocaml_internal_debug (const char *msg);
 GLUE_HIDDEN extern struct nbdocaml_glue nbdocaml_internal_table;
 
 /* gc_roots.c: OCaml values that C keeps between calls. */
+/* The number of fields of NBDKit.plugin (and of the labelled module's
+ * private record of the same layout): the callbacks' indexes come from
+ * NBDOCAML_CALLBACKS, the strings' from gc_roots.c. */
+#define NBDOCAML_RECORD_FIELDS 42
 /* Whether the record sets callback cb (Some _). */
 GLUE_HIDDEN int nbdocaml_internal_has_field (value plugin, int cb);
 GLUE_HIDDEN int nbdocaml_internal_set_plugin (value plugin, value flush);
@@ -88,5 +92,22 @@ GLUE_HIDDEN void nbdocaml_internal_fill_calls (struct nbdocaml_glue *t);
 GLUE_HIDDEN void nbdocaml_internal_exception_error (value exn,
                                                     const char *what,
                                                     struct nbdocaml_error_buf *);
+/* Call callback cb with nargs arguments (runtime held, inside CAMLparam):
+ * the result, or an exception result after filling err. */
+GLUE_HIDDEN value nbdocaml_internal_invoke (int cb, int nargs, value *args,
+                                            struct nbdocaml_error_buf *err);
+/* Fill err with "CALLBACK: " and the formatted reason. */
+GLUE_HIDDEN void nbdocaml_internal_result_error (int cb, int errnum,
+                                                 struct nbdocaml_error_buf *err,
+                                                 const char *fmt, ...)
+  __attribute__((format (printf, 4, 5)));
+
+/* callbacks-negotiation.c: preconnect, list_exports, default_export,
+ * export_description and block_size. */
+GLUE_HIDDEN void nbdocaml_internal_fill_negotiation (struct nbdocaml_glue *t);
+
+/* helpers.c: the NBDKit helpers (export_name ...) and the host services
+ * they fall back on outside nbdkit. */
+GLUE_HIDDEN void nbdocaml_internal_set_host (const struct nbdocaml_glue_host *);
 
 #endif /* NBDOCAML_GLUE_H */

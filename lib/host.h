@@ -47,6 +47,9 @@ HOST_INTERNAL void nbdocaml_internal_set_error (int errnum, const char *fmt,
 HOST_INTERNAL extern __thread nbdocaml_module *nbdocaml_internal_current;
 HOST_INTERNAL void nbdocaml_internal_debug_trampoline (const char *msg);
 
+/* hooks.c: the services the glue's NBDKit helpers call outside nbdkit. */
+HOST_INTERNAL extern const struct nbdocaml_glue_host nbdocaml_internal_host;
+
 /* altstack.c: make sure the calling thread has an alternate signal stack
  * before it runs OCaml code; cheap after the first call. */
 HOST_INTERNAL extern __thread int nbdocaml_internal_thread_ready;

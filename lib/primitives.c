@@ -32,19 +32,31 @@
 __thread int nbdocaml_internal_set_errno;
 int nbdocaml_internal_register_errno;
 
-/* NBDKit.register_plugin: validate, then keep the record. */
-value nbdocaml_glue_register (value plugin, value flush);
+/* NBDKit.register_plugin of both modules: validate, then keep the record.
+ * api is NBDOCAML_OCAML_API_RECORD or _LABELLED; the labelled module
+ * passes a private record of the same layout as NBDKit.plugin, whose
+ * counts are int64 (int for pread) instead of int32. */
+value nbdocaml_glue_register_plugin (value api, value plugin, value flush);
 value
-nbdocaml_glue_register (value plugin, value flush)
+nbdocaml_glue_register_plugin (value api, value plugin, value flush)
 {
   static const struct { int cb; const char *name; } required[] = {
     { NBDOCAML_CB_OPEN_CONNECTION, "open_connection" },
     { NBDOCAML_CB_GET_SIZE, "get_size" },
   };
-  CAMLparam2 (plugin, flush);
+  CAMLparam3 (api, plugin, flush);
   char msg[160];
   size_t i;
 
+  /* Only a mismatched NBDKit.cmx and libnbdkitocaml.a could get this
+   * wrong; refuse rather than read fields that are not there. */
+  if (Wosize_val (plugin) != NBDOCAML_RECORD_FIELDS ||
+      (Long_val (api) != NBDOCAML_OCAML_API_RECORD &&
+       Long_val (api) != NBDOCAML_OCAML_API_LABELLED)) {
+    nbdocaml_internal_register_errno = EPROTO;
+    caml_failwith ("NBDKit.register_plugin: this NBDKit module does not "
+                   "match libnbdkitocaml.a (install them together)");
+  }
   if (nbdocaml_internal_is_registered ()) {
     nbdocaml_internal_register_errno = EEXIST;
     caml_failwith ("NBDKit.register_plugin: called more than once");
@@ -73,6 +85,7 @@ nbdocaml_glue_register (value plugin, value flush)
     nbdocaml_internal_register_errno = ENOMEM;
     caml_raise_out_of_memory ();
   }
+  nbdocaml_internal_table.ocaml_api = (int) Long_val (api);
   CAMLreturn (Val_unit);
 }
 

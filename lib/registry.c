@@ -142,6 +142,7 @@ start_runtime (void *dl, const char *path)
     return NULL;
   }
 
+  rt->g->set_host (&nbdocaml_internal_host);
   sigaction (SIGSEGV, NULL, &rt->saved_segv);
   nbdocaml_internal_prepare_thread ();
   if (rt->g->start (nbdocaml_internal_debug_trampoline, err) == -1) {
@@ -302,6 +303,18 @@ NBDOCAML_API const char *
 nbdocaml_module_config_help (const nbdocaml_module *m)
 {
   return module_string (m, NBDOCAML_STR_CONFIG_HELP);
+}
+
+NBDOCAML_API const char *
+nbdocaml_module_magic_config_key (const nbdocaml_module *m)
+{
+  return module_string (m, NBDOCAML_STR_MAGIC_CONFIG_KEY);
+}
+
+NBDOCAML_API int
+nbdocaml_module_ocaml_api (const nbdocaml_module *m)
+{
+  return m ? m->g->ocaml_api : 0;
 }
 
 NBDOCAML_API const char *

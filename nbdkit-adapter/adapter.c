@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nbdocaml.h"
@@ -29,6 +30,8 @@ static struct {
   void (*debug) (const char *fs, ...);
   void (*set_error) (int err);
   int (*add_extent) (struct nbdkit_extents *, uint64_t, uint64_t, uint32_t);
+  int (*add_export) (struct nbdkit_exports *, const char *, const char *);
+  const char *(*strdup_intern) (const char *);
 } nbdkit;
 
 /* nbdkit loads one plugin per process, and its plugin-level callbacks
@@ -48,6 +51,13 @@ report (void)
   errno = err ? err : EIO;
 }
 
+/* For the callbacks nbdkit gives no way to fail: log only. */
+static void
+log_error (void)
+{
+  nbdkit.error ("%s", nbdocaml_get_error ());
+}
+
 #define CHECKED(expr) do { if ((expr) == -1) { report (); return -1; } } while (0)
 
 static void
@@ -57,107 +67,6 @@ debug_to_nbdkit (void *opaque, const nbdocaml_module *m, const char *msg)
   nbdkit.debug ("%s", msg);
 }
 
-static void
-ad_load (void)
-{
-  /* nbdkit's load cannot fail; a raising load is reported, as nbdkit
-   * reports other plugin errors, and the server goes on. */
-  if (nbdocaml_call_load (mod) == -1)
-    nbdkit.error ("%s", nbdocaml_get_error ());
-}
-
-static void
-ad_unload (void)
-{
-  if (nbdocaml_module_has (mod, NBDOCAML_CB_UNLOAD) &&
-      nbdocaml_call_unload (mod) == -1)
-    nbdkit.error ("%s", nbdocaml_get_error ());
-  /* Shuts the runtime down, flushing the plugin's stdout. */
-  nbdocaml_module_close (mod);
-  mod = NULL;
-}
-
-static int ad_config (const char *k, const char *v)
-{ CHECKED (nbdocaml_call_config (mod, k, v)); return 0; }
-static int ad_config_complete (void)
-{ CHECKED (nbdocaml_call_config_complete (mod)); return 0; }
-
-static void
-ad_dump_plugin (void)
-{
-  if (nbdocaml_call_dump_plugin (mod) == -1)
-    nbdkit.error ("%s", nbdocaml_get_error ());
-}
-
-static int
-ad_thread_model (void)
-{
-  int r = nbdocaml_call_thread_model (mod);
-  if (r == -1)
-    report ();
-  return r;
-}
-
-static void *
-ad_open (int readonly)
-{
-  nbdocaml_conn *c = nbdocaml_call_open (mod, readonly);
-  if (c == NULL)
-    report ();
-  return c;
-}
-
-static void
-ad_close (void *h)
-{
-  if (nbdocaml_call_close (h) == -1)
-    nbdkit.error ("%s", nbdocaml_get_error ());
-}
-
-static int64_t
-ad_get_size (void *h)
-{
-  int64_t r = nbdocaml_call_get_size (h);
-  if (r == -1)
-    report ();
-  return r;
-}
-
-/* The can_* and is_rotational callbacks share one shape. */
-#define AD_INT(name)                                                        \
-  static int ad_##name (void *h)                                            \
-  { int r = nbdocaml_call_##name (h); if (r == -1) report (); return r; }
-AD_INT (can_write)
-AD_INT (can_flush)
-AD_INT (is_rotational)
-AD_INT (can_trim)
-AD_INT (can_zero)
-AD_INT (can_fua)
-AD_INT (can_multi_conn)
-AD_INT (can_extents)
-AD_INT (can_cache)
-AD_INT (can_fast_zero)
-
-static int
-ad_pread (void *h, void *buf, uint32_t count, uint64_t offset, uint32_t flags)
-{ CHECKED (nbdocaml_call_pread (h, buf, count, offset, flags)); return 0; }
-static int
-ad_pwrite (void *h, const void *buf, uint32_t count, uint64_t offset,
-           uint32_t flags)
-{ CHECKED (nbdocaml_call_pwrite (h, buf, count, offset, flags)); return 0; }
-static int
-ad_flush (void *h, uint32_t flags)
-{ CHECKED (nbdocaml_call_flush (h, flags)); return 0; }
-static int
-ad_trim (void *h, uint32_t count, uint64_t offset, uint32_t flags)
-{ CHECKED (nbdocaml_call_trim (h, count, offset, flags)); return 0; }
-static int
-ad_zero (void *h, uint32_t count, uint64_t offset, uint32_t flags)
-{ CHECKED (nbdocaml_call_zero (h, count, offset, flags)); return 0; }
-static int
-ad_cache (void *h, uint32_t count, uint64_t offset, uint32_t flags)
-{ CHECKED (nbdocaml_call_cache (h, count, offset, flags)); return 0; }
-
 /* nbdkit validates each extent (order, overlap, range) and reports
  * through nbdkit_error; its errno becomes the call's. */
 static int
@@ -166,13 +75,186 @@ add_extent (void *opaque, uint64_t offset, uint64_t length, uint32_t type)
   return nbdkit.add_extent (opaque, offset, length, type);
 }
 
+/* Likewise nbdkit checks the names (length, uniqueness). */
 static int
-ad_extents (void *h, uint32_t count, uint64_t offset, uint32_t flags,
-            struct nbdkit_extents *extents)
+add_export (void *opaque, const char *name, const char *description)
 {
-  CHECKED (nbdocaml_call_extents (h, count, offset, flags, add_extent,
-                                  extents));
-  return 0;
+  return nbdkit.add_export (opaque, name, description);
+}
+
+/* nbdkit keeps the strings that default_export and export_description
+ * return: an interned copy lives as long as nbdkit needs it. */
+static const char *
+interned (char *s)
+{
+  const char *r;
+
+  if (s == NULL) {
+    /* Not an error in the protocol (nbdkit then offers no name or
+     * description), but the plugin's exception is worth a log line. */
+    log_error ();
+    return NULL;
+  }
+  r = nbdkit.strdup_intern (s);
+  free (s);
+  return r;
+}
+
+/* -- one adapter function per callback, generated -----------------------
+ *
+ * For each row of NBDOCAML_CALLBACKS, DEF_<kind> defines ad_<c_name> with
+ * the signature of nbdkit's field, calling nbdocaml_call_<c_name>, and
+ * SET_<kind> wires it into that field of nbdkit's struct.  A callback is
+ * wired only when the plugin registered it, so that nbdkit's defaults
+ * (can_write from pwrite, can_fua from flush ...) apply as for a C plugin;
+ * open, close and thread_model are always wired (libnbdocaml's connection
+ * object needs them; thread_model reports the default when the plugin has
+ * none).  nbdocaml_call_pread/pwrite pick the _buf variant when it is
+ * registered, and the _buf rows wire nbdkit's pread/pwrite to the _buf
+ * calls directly, so either way the zero-copy callback is used. */
+
+#define HAS(E) nbdocaml_module_has (mod, NBDOCAML_CB_##E)
+#define SET_IF(E, c, n) if (HAS (E)) plugin.n = ad_##c;
+#define SET_ALWAYS(E, c, n) plugin.n = ad_##c;
+
+/* nbdkit's fields for module-level callbacks return int (config_complete,
+ * get_ready, after_fork: they can fail) or void (load, unload,
+ * dump_plugin, cleanup: nbdkit logs and goes on).  Both adapters are
+ * defined and the field's own type picks one. */
+#define DEF_module_void(E, c, n)                                            \
+  static __attribute__((unused)) int ad_##c (void)                          \
+  { CHECKED (nbdocaml_call_##c (mod)); return 0; }                          \
+  static __attribute__((unused)) void ad_##c##_void (void)                  \
+  { if (nbdocaml_call_##c (mod) == -1) log_error (); }
+#define SET_module_void(E, c, n)                                            \
+  if (HAS (E))                                                              \
+    plugin.n = _Generic (plugin.n, void (*) (void): ad_##c##_void,          \
+                         default: ad_##c);
+
+#define DEF_config(E, c, n)                                                 \
+  static int ad_##c (const char *k, const char *v)                          \
+  { CHECKED (nbdocaml_call_##c (mod, k, v)); return 0; }
+#define SET_config SET_IF
+
+#define DEF_thread_model(E, c, n)                                           \
+  static int ad_##c (void)                                                  \
+  { int r = nbdocaml_call_##c (mod); if (r == -1) report (); return r; }
+#define SET_thread_model SET_ALWAYS
+
+#define DEF_open(E, c, n)                                                   \
+  static void *ad_##c (int readonly)                                        \
+  {                                                                         \
+    nbdocaml_conn *conn = nbdocaml_call_##c (mod, readonly);                \
+    if (conn == NULL)                                                       \
+      report ();                                                            \
+    return conn;                                                            \
+  }
+#define SET_open SET_ALWAYS
+
+#define DEF_close(E, c, n)                                                  \
+  static void ad_##c (void *h)                                              \
+  { if (nbdocaml_call_##c (h) == -1) log_error (); }
+#define SET_close SET_ALWAYS
+
+#define DEF_get_size(E, c, n)                                               \
+  static int64_t ad_##c (void *h)                                           \
+  { int64_t r = nbdocaml_call_##c (h); if (r == -1) report (); return r; }
+#define SET_get_size SET_IF
+
+#define DEF_conn_bool(E, c, n)                                              \
+  static int ad_##c (void *h)                                               \
+  { int r = nbdocaml_call_##c (h); if (r == -1) report (); return r; }
+#define SET_conn_bool SET_IF
+#define DEF_conn_fua DEF_conn_bool
+#define SET_conn_fua SET_IF
+#define DEF_conn_cache DEF_conn_bool
+#define SET_conn_cache SET_IF
+
+#define DEF_pread(E, c, n)                                                  \
+  static int ad_##c (void *h, void *buf, uint32_t count, uint64_t offset,   \
+                     uint32_t flags)                                        \
+  { CHECKED (nbdocaml_call_##c (h, buf, count, offset, flags)); return 0; }
+#define SET_pread SET_IF
+
+#define DEF_pwrite(E, c, n)                                                 \
+  static int ad_##c (void *h, const void *buf, uint32_t count,              \
+                     uint64_t offset, uint32_t flags)                       \
+  { CHECKED (nbdocaml_call_##c (h, buf, count, offset, flags)); return 0; }
+#define SET_pwrite SET_IF
+
+#define DEF_flush(E, c, n)                                                  \
+  static int ad_##c (void *h, uint32_t flags)                               \
+  { CHECKED (nbdocaml_call_##c (h, flags)); return 0; }
+#define SET_flush SET_IF
+
+#define DEF_range(E, c, n)                                                  \
+  static int ad_##c (void *h, uint32_t count, uint64_t offset,              \
+                     uint32_t flags)                                        \
+  { CHECKED (nbdocaml_call_##c (h, count, offset, flags)); return 0; }
+#define SET_range SET_IF
+
+#define DEF_extents(E, c, n)                                                \
+  static int ad_##c (void *h, uint32_t count, uint64_t offset,              \
+                     uint32_t flags, struct nbdkit_extents *extents)        \
+  {                                                                         \
+    CHECKED (nbdocaml_call_##c (h, count, offset, flags, add_extent,        \
+                                extents));                                  \
+    return 0;                                                               \
+  }
+#define SET_extents SET_IF
+
+#define DEF_preconnect(E, c, n)                                             \
+  static int ad_##c (int readonly)                                          \
+  { CHECKED (nbdocaml_call_##c (mod, readonly)); return 0; }
+#define SET_preconnect SET_IF
+
+#define DEF_list_exports(E, c, n)                                           \
+  static int ad_##c (int readonly, int is_tls,                              \
+                     struct nbdkit_exports *exports)                        \
+  {                                                                         \
+    CHECKED (nbdocaml_call_##c (mod, readonly, is_tls, add_export,          \
+                                exports));                                  \
+    return 0;                                                               \
+  }
+#define SET_list_exports SET_IF
+
+#define DEF_default_export(E, c, n)                                         \
+  static const char *ad_##c (int readonly, int is_tls)                      \
+  { return interned (nbdocaml_call_##c (mod, readonly, is_tls)); }
+#define SET_default_export SET_IF
+
+#define DEF_conn_string(E, c, n)                                            \
+  static const char *ad_##c (void *h)                                       \
+  { return interned (nbdocaml_call_##c (h)); }
+#define SET_conn_string SET_IF
+
+#define DEF_block_size(E, c, n)                                             \
+  static int ad_##c (void *h, uint32_t *minimum, uint32_t *preferred,       \
+                     uint32_t *maximum)                                     \
+  {                                                                         \
+    struct nbdocaml_block_size bs;                                          \
+    CHECKED (nbdocaml_call_##c (h, &bs));                                   \
+    *minimum = bs.minimum;                                                  \
+    *preferred = bs.preferred;                                              \
+    *maximum = bs.maximum;                                                  \
+    return 0;                                                               \
+  }
+#define SET_block_size SET_IF
+
+#define DEF_(E, f, c, kind, i, n) DEF_##kind (E, c, n)
+NBDOCAML_CALLBACKS (DEF_)
+#undef DEF_
+
+/* nbdkit's unload is always wired: after the plugin's own unload (if it
+ * has one), it closes the module, which shuts the runtime down and
+ * flushes the plugin's stdout. */
+static void
+ad_unload_and_close (void)
+{
+  if (HAS (UNLOAD) && nbdocaml_call_unload (mod) == -1)
+    log_error ();
+  nbdocaml_module_close (mod);
+  mod = NULL;
 }
 
 static const char *
@@ -184,13 +266,16 @@ or_null (const char *s)
 static int
 find_nbdkit (void)
 {
-  nbdkit.error = (void (*) (const char *, ...)) dlsym (RTLD_DEFAULT, "nbdkit_error");
-  nbdkit.debug = (void (*) (const char *, ...)) dlsym (RTLD_DEFAULT, "nbdkit_debug");
-  nbdkit.set_error = (void (*) (int)) dlsym (RTLD_DEFAULT, "nbdkit_set_error");
-  nbdkit.add_extent = (int (*) (struct nbdkit_extents *, uint64_t, uint64_t,
-                                uint32_t)) dlsym (RTLD_DEFAULT, "nbdkit_add_extent");
-  return nbdkit.error && nbdkit.debug && nbdkit.set_error && nbdkit.add_extent
-    ? 0 : -1;
+#define FIND(field, name) *(void **) &nbdkit.field = dlsym (RTLD_DEFAULT, name)
+  FIND (error, "nbdkit_error");
+  FIND (debug, "nbdkit_debug");
+  FIND (set_error, "nbdkit_set_error");
+  FIND (add_extent, "nbdkit_add_extent");
+  FIND (add_export, "nbdkit_add_export");
+  FIND (strdup_intern, "nbdkit_strdup_intern");
+#undef FIND
+  return nbdkit.error && nbdkit.debug && nbdkit.set_error &&
+    nbdkit.add_extent && nbdkit.add_export && nbdkit.strdup_intern ? 0 : -1;
 }
 
 __attribute__((__visibility__("default"))) struct nbdkit_plugin *plugin_init (void);
@@ -228,44 +313,11 @@ plugin_init (void)
   plugin.version = or_null (nbdocaml_module_version (mod));
   plugin.description = or_null (nbdocaml_module_description (mod));
   plugin.config_help = or_null (nbdocaml_module_config_help (mod));
+  plugin.magic_config_key = or_null (nbdocaml_module_magic_config_key (mod));
 
-  /* Always present: open and close manage libnbdocaml's connection
-   * object, unload closes the module and thread_model reports the
-   * default when the plugin has none. */
-  plugin.open = ad_open;
-  plugin.close = ad_close;
-  plugin.unload = ad_unload;
-  plugin.thread_model = ad_thread_model;
-
-  /* The rest only when registered, so that nbdkit's defaults (can_write
-   * from pwrite, can_fua from flush ...) apply as for a C plugin. */
-#define WIRE(cb, field, fn)                                                 \
-  if (nbdocaml_module_has (mod, NBDOCAML_CB_##cb)) plugin.field = fn
-  WIRE (LOAD, load, ad_load);
-  WIRE (CONFIG, config, ad_config);
-  WIRE (CONFIG_COMPLETE, config_complete, ad_config_complete);
-  WIRE (GET_SIZE, get_size, ad_get_size);
-  WIRE (CAN_WRITE, can_write, ad_can_write);
-  WIRE (CAN_FLUSH, can_flush, ad_can_flush);
-  WIRE (IS_ROTATIONAL, is_rotational, ad_is_rotational);
-  WIRE (CAN_TRIM, can_trim, ad_can_trim);
-  WIRE (DUMP_PLUGIN, dump_plugin, ad_dump_plugin);
-  WIRE (CAN_ZERO, can_zero, ad_can_zero);
-  WIRE (CAN_FUA, can_fua, ad_can_fua);
-  /* nbdocaml_call_pread/pwrite pick the _buf variant when registered. */
-  WIRE (PREAD, pread, ad_pread);
-  WIRE (PREAD_BUF, pread, ad_pread);
-  WIRE (PWRITE, pwrite, ad_pwrite);
-  WIRE (PWRITE_BUF, pwrite, ad_pwrite);
-  WIRE (FLUSH, flush, ad_flush);
-  WIRE (TRIM, trim, ad_trim);
-  WIRE (ZERO, zero, ad_zero);
-  WIRE (CAN_MULTI_CONN, can_multi_conn, ad_can_multi_conn);
-  WIRE (CAN_EXTENTS, can_extents, ad_can_extents);
-  WIRE (EXTENTS, extents, ad_extents);
-  WIRE (CAN_CACHE, can_cache, ad_can_cache);
-  WIRE (CACHE, cache, ad_cache);
-  WIRE (CAN_FAST_ZERO, can_fast_zero, ad_can_fast_zero);
-#undef WIRE
+#define SET_(E, f, c, kind, i, n) SET_##kind (E, c, n)
+  NBDOCAML_CALLBACKS (SET_)
+#undef SET_
+  plugin.unload = ad_unload_and_close;
   return &plugin;
 }

@@ -19,6 +19,13 @@ type extent = {
   is_zero : bool;
 }
 
+(* Defined before plugin, as nbdkit 1.28 does, so that plugin's name and
+   description stay the labels a record expression finds by default. *)
+type export = {
+  name : string;
+  description : string option;
+}
+
 type buf = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
 
 type thread_model =
@@ -28,7 +35,9 @@ type thread_model =
   | THREAD_MODEL_PARALLEL
 
 (* The field order is the ABI with lib/: see NBDOCAML_CALLBACKS in
-   include/nbdocaml.h, which names each callback's index in this record. *)
+   include/nbdocaml.h, which names each callback's index in this record,
+   and lib/gc_roots.c for the strings.  New fields are appended;
+   ocaml/labelled/NBDKit.ml has a private record of the same layout. *)
 type 'a plugin = {
   name : string;
   longname : string;
@@ -63,6 +72,15 @@ type 'a plugin = {
   can_fast_zero : ('a -> bool) option;
   pread_buf : ('a -> buf -> int64 -> flags -> unit) option;
   pwrite_buf : ('a -> buf -> int64 -> flags -> unit) option;
+  get_ready : (unit -> unit) option;
+  after_fork : (unit -> unit) option;
+  cleanup : (unit -> unit) option;
+  preconnect : (bool -> unit) option;
+  list_exports : (bool -> bool -> export list) option;
+  default_export : (bool -> bool -> string) option;
+  export_description : ('a -> string) option;
+  block_size : ('a -> int * int * int64) option;
+  magic_config_key : string;
 }
 
 let default_callbacks = {
@@ -81,10 +99,15 @@ let default_callbacks = {
   thread_model = None;
   can_fast_zero = None;
   pread_buf = None; pwrite_buf = None;
+  get_ready = None; after_fork = None; cleanup = None;
+  preconnect = None; list_exports = None; default_export = None;
+  export_description = None; block_size = None;
+  magic_config_key = "";
 }
 
-external register_c : 'a plugin -> (unit -> unit) -> unit
-  = "nbdocaml_glue_register"
+(* 1 is NBDOCAML_OCAML_API_RECORD: counts are int32. *)
+external register_c : int -> 'a plugin -> (unit -> unit) -> unit
+  = "nbdocaml_glue_register_plugin"
 external set_error : Unix.error -> unit = "nbdocaml_glue_set_error"
 external parse_size : string -> int64 = "nbdocaml_glue_parse_size"
 external parse_bool : string -> bool = "nbdocaml_glue_parse_bool"
@@ -94,10 +117,23 @@ external blit_from_string : string -> int -> buf -> int -> int -> unit
 external blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
   = "nbdocaml_glue_blit_to_bytes"
 external debug_c : string -> unit = "nbdocaml_glue_debug"
+external realpath : string -> string = "nbdocaml_glue_realpath"
+external nanosleep : int -> int -> unit = "nbdocaml_glue_nanosleep"
+external export_name : unit -> string = "nbdocaml_glue_export_name"
+external is_tls : unit -> bool = "nbdocaml_glue_is_tls"
+external stdio_safe : unit -> bool = "nbdocaml_glue_stdio_safe"
+external shutdown : unit -> unit = "nbdocaml_glue_shutdown"
+external disconnect : bool -> unit = "nbdocaml_glue_disconnect"
+external peer_pid : unit -> int64 = "nbdocaml_glue_peer_pid"
+external peer_uid : unit -> int64 = "nbdocaml_glue_peer_uid"
+external peer_gid : unit -> int64 = "nbdocaml_glue_peer_gid"
+external peer_name : unit -> Unix.sockaddr = "nbdocaml_glue_peer_name"
+external version : unit -> string = "nbdocaml_glue_version"
+external api_version : unit -> int = "nbdocaml_glue_api_version"
 
 (* The flush function lets the host put dump_plugin's output in order with
    its own, since OCaml's stdout buffer is separate from C's. *)
-let register_plugin p = register_c p (fun () -> flush stdout; flush stderr)
+let register_plugin p = register_c 1 p (fun () -> flush stdout; flush stderr)
 
 let blit_from_bytes src srcoff dst dstoff len =
   blit_from_string (Bytes.unsafe_to_string src) srcoff dst dstoff len

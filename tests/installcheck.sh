@@ -26,8 +26,9 @@ expect () {
     not_ok "$d"; echo "#   got: '$got'"; echo "#   expected: '$want'"; sed 's/^/# /' "$tmp/err"; fi
 }
 
-echo "1..15"
-cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" "$tmp/"
+echo "1..18"
+cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" \
+  "$srcdir/tests/plugins/l132_testplugin.ml" "$tmp/"
 cp -r "$srcdir/examples/dune-plugin" "$tmp/dune"
 chmod -R u+w "$tmp/dune"
 cd "$tmp"
@@ -67,4 +68,15 @@ check "ocamlfind -package nbdkit builds the same plugin as the seed's recipe" \
   bash -c 'cd findlib && ocamlfind ocamlopt -package nbdkit -linkpkg -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml && cmp nbdkit-ramdisk-plugin.so ../nbdkit-ramdisk-plugin.so'
 check "dune builds examples/dune-plugin and nbdkit serves it" \
   bash -c 'cd dune && dune build --root . && nbdkit -U - ./_build/default/nbdkit-pattern-plugin.so --run "test \"\$(nbdinfo --size \"\$uri\")\" = 1048576"'
+
+# The labelled API of nbdkit >= 1.30: nbdkit 1.32's recipe verbatim, plus
+# the one include directory that selects the installed labelled module.
+check "the labelled module is installed in +nbdkit-labelled" \
+  test -f "$(ocamlopt.opt -where)/nbdkit-labelled/NBDKit.cmx"
+check "nbdkit 1.32's recipe with -I +nbdkit-labelled builds a labelled plugin" \
+  ocamlopt.opt -output-obj -runtime-variant _pic \
+    -o nbdkit-l132-plugin.so -I +nbdkit-labelled -I +unix -I +threads \
+    unix.cmxa threads.cmxa NBDKit.cmx l132_testplugin.ml -cclib -lnbdkitocaml
+check "nbdkit serves it, with its magic_config_key" \
+  nbdkit -U - ./nbdkit-l132-plugin.so 2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
 exit $failed

@@ -30,6 +30,18 @@ tests/plugins/nbdkit-threads_%-plugin.so: tests/plugins/threads_%.ml $(PLUGIN_DE
 tests/plugins/threads_%.ml: tests/plugins/%.ml
 	$(AM_V_GEN)cp $< $@
 
+# The later eras' recipes: a source named r128_NAME.ml is built by nbdkit
+# 1.28's (unix.cmxa before NBDKit.cmx, the record module), one named
+# l132_NAME.ml by nbdkit 1.32's with the labelled module's directory.
+tests/plugins/nbdkit-r128_%-plugin.so: tests/plugins/r128_%.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_plugin,nbdkit-r128_$*-plugin.so,unix.cmxa,r128_$*.ml)
+
+tests/plugins/nbdkit-l132_%-plugin.so: tests/plugins/l132_%.ml \
+		$(LABELLED_PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_labelled_plugin,nbdkit-l132_$*-plugin.so,l132_$*.ml)
+
 CLEANFILES += tests/plugins/threads_full.ml
 check_DATA += tests/plugins/nbdkit-full-plugin.so \
 	tests/plugins/nbdkit-threads_full-plugin.so
@@ -37,3 +49,4 @@ EXTRA_DIST += tests/plugins/full.ml
 
 include tests/api.mk
 include tests/e2e.mk
+include tests/generations.mk

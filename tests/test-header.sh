@@ -5,8 +5,8 @@
 # Prints TAP.  The header must compile on its own as strict C99 and as
 # C++; libnbdocaml.so must export exactly the functions the header
 # declares (including every nbdocaml_call_* that the NBDOCAML_CALLBACKS
-# X-macro generates), each in the version node lib/libnbdocaml.syms gives
-# it (NBDOCAML_0.1, NBDOCAML_0.2 ...); and a plugin must
+# X-macro generates), each in the version node of lib/libnbdocaml.syms
+# that lists it (NBDOCAML_0.1, NBDOCAML_0.2 ...); and a plugin must
 # export the two entry points the host library and nbdkit look for, while
 # keeping its hidden copy of the host library hidden.  The header also
 # compiles in every C standard from C89 and C++ from C++98, its version
@@ -14,6 +14,8 @@
 # (The committed list of exports is tests/test-abi.sh's.)
 
 set -u
+# sort and join must agree on the order.
+export LC_ALL=C
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 PLUGINS=${PLUGINS:-$top_builddir/tests/plugins}
@@ -50,16 +52,24 @@ header_functions () {
     grep -o '\bnbdocaml_[a-z0-9_]* *(' | sed 's/ *($//' | sort -u
 }
 
+# Each symbol of the version script with its node: "NAME NODE".
+syms_nodes () {
+  awk '/^NBDOCAML_[0-9.]+ *\{/ { node = $1 }
+       /^ +nbdocaml_[a-z0-9_]+;/ { gsub (/[ ;]/, ""); print $0, node }' \
+    "$top_srcdir/lib/libnbdocaml.syms" | sort -u
+}
+
+# The header's functions as they must be exported: NAME@@NODE.
+expected_exports () {
+  header_functions > "$tmp/functions" || return 1
+  syms_nodes > "$tmp/nodes" || return 1
+  join -a 1 "$tmp/functions" "$tmp/nodes" |
+    awk '{ print $1 "@@" ($2 == "" ? "NO_VERSION_NODE" : $2) }'
+}
+
 # The defined dynamic symbols of $1, as NAME@@VERSION or NAME.
 exported () {
   $NM -D --defined-only "$1" | awk '{ print $3 }' | sort -u
-}
-
-# NAME@@NODE for every symbol the version script lists, and each node.
-script_symbols () {
-  awk '/^[A-Z0-9_.]+ *\{/ { node = $1; print node; next }
-       node && /^ +[a-z_0-9]+;/ { sub(/;/, "", $1); print $1 "@@" node }' \
-    "$syms" | sort -u
 }
 
 compiles_c99 () {
@@ -88,32 +98,39 @@ header_lists_every_callback () {
 }
 
 library_exports_header () {
-  header_functions > "$tmp/functions" || return 1
+  expected_exports > "$tmp/expected" || return 1
   exported "$lib" > "$tmp/exported" || return 1
   local f missing=0
-  for f in $(cat "$tmp/functions"); do
-    if ! grep -q "^$f@@NBDOCAML_" "$tmp/exported"; then
-      echo "$f is not exported in a NBDOCAML_ version node"
+  for f in $(cat "$tmp/expected"); do
+    if ! grep -qx "$f" "$tmp/exported"; then
+      echo "${f%@@*} is not exported as $f (is it in lib/libnbdocaml.syms?)"
       missing=1
     fi
   done
-  [ "$missing" = 0 ] && [ -s "$tmp/functions" ]
+  [ "$missing" = 0 ] && [ -s "$tmp/expected" ]
 }
 
 library_exports_nothing_else () {
-  header_functions > "$tmp/functions" || return 1
-  script_symbols > "$tmp/expected" || return 1
-  # Every function of the header is in the script, and nothing else.
-  grep '@@' "$tmp/expected" | sed 's/@@.*//' | sort -u > "$tmp/scripted"
-  if ! diff "$tmp/functions" "$tmp/scripted"; then
-    echo "lines with < are in the header only, > in the version script only"
-    return 1
-  fi
+  expected_exports > "$tmp/expected" || return 1
+  # Each version node itself shows up as an absolute symbol.
+  awk '/^NBDOCAML_[0-9.]+ *\{/ { print $1 }' \
+    "$top_srcdir/lib/libnbdocaml.syms" >> "$tmp/expected"
+  sort -u -o "$tmp/expected" "$tmp/expected"
   exported "$lib" > "$tmp/exported" || return 1
   if ! diff "$tmp/expected" "$tmp/exported"; then
     echo "lines with > are exported but not declared in the header"
     return 1
   fi
+}
+
+# 0.2.0 added a node: the functions 0.1 exported keep their node, so
+# programs linked against 0.1 still find them.
+version_nodes_kept () {
+  exported "$lib" > "$tmp/exported" || return 1
+  grep -qx 'nbdocaml_module_open@@NBDOCAML_0.1' "$tmp/exported" &&
+    grep -qx 'nbdocaml_call_pwrite_buf@@NBDOCAML_0.1' "$tmp/exported" &&
+    grep -qx 'nbdocaml_call_block_size@@NBDOCAML_0.2' "$tmp/exported" &&
+    grep -qx 'nbdocaml_set_host_hooks@@NBDOCAML_0.2' "$tmp/exported"
 }
 
 plugin_exports_entry_points () {
@@ -188,16 +205,18 @@ CXX
   [ "$v" = "$PACKAGE_VERSION" ]
 }
 
-echo "1..11"
+echo "1..12"
 ok "nbdocaml.h compiles alone as C99 with -pedantic -Werror" compiles_c99
 ok "nbdocaml.h compiles alone as C++11" compiles_cxx
 ok "nbdocaml.h compiles with NBDOCAML_BUILDING_SHARED" compiles_building_shared
 ok "the header declares one nbdocaml_call_* per callback" \
   header_lists_every_callback
-ok "libnbdocaml.so exports every header function in a version node" \
+ok "libnbdocaml.so exports every header function in its version node" \
   library_exports_header
 ok "libnbdocaml.so exports exactly the header's functions, in the script's nodes" \
   library_exports_nothing_else
+ok "0.1's functions stay in NBDOCAML_0.1, 0.2's are in NBDOCAML_0.2" \
+  version_nodes_kept
 ok "plugins export nbdocaml_glue_entry_v1 and plugin_init" \
   plugin_exports_entry_points
 ok "plugins export no other nbdocaml_ symbol" plugin_hides_host_copy

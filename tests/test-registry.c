@@ -13,7 +13,7 @@
 
 /* The fields of NBDKit.plugin as ocaml/NBDKit.mli declares them, in
  * order: the callback names must be exactly its option-typed fields, and
- * each callback's record index (the last column of NBDOCAML_CALLBACKS)
+ * each callback's record index (the fifth column of NBDOCAML_CALLBACKS)
  * must be the position of its field.  Reading the .mli rather than
  * copying the list here is what makes the test catch a header that
  * drifted from the OCaml side. */
@@ -71,7 +71,7 @@ free_mli_fields (struct mli_fields *f)
 
 /* The record index of each callback, from the X-macro. */
 static const int record_index[] = {
-#define INDEX_(E, f, c, k, i) [NBDOCAML_CB_##E] = i,
+#define INDEX_(E, f, c, k, i, n) [NBDOCAML_CB_##E] = i,
   NBDOCAML_CALLBACKS (INDEX_)
 #undef INDEX_
 };
@@ -91,6 +91,49 @@ test_callback_names (void)
     g_assert_cmpint (record_index[cb], <, f.all->len);
     g_assert_cmpstr (g_ptr_array_index (f.all, record_index[cb]), ==, name);
   }
+  free_mli_fields (&f);
+}
+
+/* The labelled module registers a private record through the same
+ * primitive: its fields must be the record API's, in the same order, each
+ * with a t_ prefix, or the glue would read the wrong closures. */
+static void
+test_labelled_record_layout (void)
+{
+  const char *srcdir = g_getenv ("top_srcdir");
+  char *path = g_build_filename (srcdir ? srcdir : ".", "ocaml", "labelled",
+                                 "NBDKit.ml", NULL);
+  struct mli_fields f;
+  char *text, *start, *end;
+  GError *error = NULL;
+  GRegex *re;
+  GMatchInfo *mi;
+  guint n = 0;
+
+  read_mli_fields (&f);
+  if (!g_file_get_contents (path, &text, NULL, &error))
+    g_error ("%s: %s", path, error->message);
+  start = strstr (text, "type 'a table = {");
+  g_assert_nonnull (start);
+  end = strstr (start, "\n}");
+  g_assert_nonnull (end);
+  *end = '\0';
+  re = g_regex_new ("^  t_([a-z_]+) : ", G_REGEX_MULTILINE, 0, NULL);
+  g_regex_match (re, start, 0, &mi);
+  while (g_match_info_matches (mi)) {
+    char *name = g_match_info_fetch (mi, 1);
+
+    g_assert_cmpuint (n, <, f.all->len);
+    g_assert_cmpstr (name, ==, g_ptr_array_index (f.all, n));
+    n++;
+    g_free (name);
+    g_match_info_next (mi, NULL);
+  }
+  g_assert_cmpuint (n, ==, f.all->len);
+  g_match_info_free (mi);
+  g_regex_unref (re);
+  g_free (text);
+  g_free (path);
   free_mli_fields (&f);
 }
 
@@ -194,13 +237,12 @@ test_has_full (void)
   int cb;
 
   /* full.ml registers every callback of the nbdkit 1.16 interface, that
-   * is all but the zero-copy pread_buf and pwrite_buf, which are not part
-   * of it. */
+   * is all the rows before the zero-copy pread_buf and pwrite_buf (which
+   * are not part of it) and the callbacks of later nbdkit. */
   int n = 0;
 
-  for (cb = 0; cb < NBDOCAML_CB_COUNT; ++cb)
-    if (cb != NBDOCAML_CB_PREAD_BUF && cb != NBDOCAML_CB_PWRITE_BUF)
-      all[n++] = cb;
+  for (cb = 0; cb < NBDOCAML_CB_PREAD_BUF; ++cb)
+    all[n++] = cb;
   all[n] = -1;
   assert_registered (m, all);
   nbdocaml_module_close (m);
@@ -269,6 +311,47 @@ test_ocaml_version (void)
   nbdocaml_module_close (plain);
 }
 
+/* The 1.28 record plugin and the 1.32 labelled one register the same
+ * callbacks; what differs is the API they report and so the types of
+ * their counts. */
+static void
+test_generations (void)
+{
+  static const int expected[] = {
+    NBDOCAML_CB_LOAD, NBDOCAML_CB_UNLOAD, NBDOCAML_CB_CONFIG,
+    NBDOCAML_CB_CONFIG_COMPLETE, NBDOCAML_CB_OPEN_CONNECTION,
+    NBDOCAML_CB_CLOSE, NBDOCAML_CB_GET_SIZE, NBDOCAML_CB_DUMP_PLUGIN,
+    NBDOCAML_CB_PREAD, NBDOCAML_CB_PWRITE, NBDOCAML_CB_ZERO,
+    NBDOCAML_CB_EXTENTS, NBDOCAML_CB_THREAD_MODEL, NBDOCAML_CB_GET_READY,
+    NBDOCAML_CB_AFTER_FORK, NBDOCAML_CB_CLEANUP, NBDOCAML_CB_PRECONNECT,
+    NBDOCAML_CB_LIST_EXPORTS, NBDOCAML_CB_DEFAULT_EXPORT,
+    NBDOCAML_CB_EXPORT_DESCRIPTION, NBDOCAML_CB_BLOCK_SIZE, -1
+  };
+  nbdocaml_module *r128 = open_plugin ("r128_testplugin");
+  nbdocaml_module *l132 = open_plugin ("l132_testplugin");
+  nbdocaml_module *full = open_plugin ("full");
+
+  assert_registered (r128, expected);
+  assert_registered (l132, expected);
+  g_assert_cmpint (nbdocaml_module_ocaml_api (r128), ==,
+                   NBDOCAML_OCAML_API_RECORD);
+  g_assert_cmpint (nbdocaml_module_ocaml_api (full), ==,
+                   NBDOCAML_OCAML_API_RECORD);
+  g_assert_cmpint (nbdocaml_module_ocaml_api (l132), ==,
+                   NBDOCAML_OCAML_API_LABELLED);
+  g_assert_cmpint (nbdocaml_module_ocaml_api (NULL), ==, 0);
+
+  /* magic_config_key is a string like the others: "" when unset. */
+  g_assert_cmpstr (nbdocaml_module_magic_config_key (r128), ==, "size");
+  g_assert_cmpstr (nbdocaml_module_magic_config_key (l132), ==, "size");
+  g_assert_cmpstr (nbdocaml_module_magic_config_key (full), ==, "");
+  g_assert_cmpstr (nbdocaml_module_magic_config_key (NULL), ==, "");
+  g_assert_cmpstr (nbdocaml_module_name (l132), ==, "l132-testplugin");
+  nbdocaml_module_close (full);
+  nbdocaml_module_close (l132);
+  nbdocaml_module_close (r128);
+}
+
 static void
 test_has_threads (void)
 {
@@ -315,6 +398,10 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/registry/callback-names-match-nbdkit-mli",
                    test_callback_names);
+  g_test_add_func ("/registry/generations-record-and-labelled",
+                   test_generations);
+  g_test_add_func ("/registry/labelled-record-layout-matches",
+                   test_labelled_record_layout);
   g_test_add_func ("/registry/callback-name-out-of-range-is-null",
                    test_callback_names_out_of_range);
   g_test_add_func ("/registry/version-matches-header", test_version);

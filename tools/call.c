@@ -26,7 +26,8 @@
 struct op {
   const struct tool_callback *cb;
   const char *word;          /* as written on the command line */
-  int readonly;              /* open --readonly */
+  int readonly;              /* --readonly (open and the negotiation calls) */
+  int is_tls;                /* --tls (list_exports, default_export) */
   uint32_t flags;            /* NBDOCAML_FLAG_* */
   uint32_t count;
   uint64_t offset;
@@ -71,6 +72,21 @@ takes_flags (enum tool_kind k)
     k == TOOL_KIND_flush || k == TOOL_KIND_range || k == TOOL_KIND_extents;
 }
 
+/* open, preconnect, list_exports and default_export take --readonly,
+ * the last two --tls as well (what nbdkit passes them). */
+static int
+takes_readonly (enum tool_kind k)
+{
+  return k == TOOL_KIND_open || k == TOOL_KIND_preconnect ||
+    k == TOOL_KIND_list_exports || k == TOOL_KIND_default_export;
+}
+
+static int
+takes_tls (enum tool_kind k)
+{
+  return k == TOOL_KIND_list_exports || k == TOOL_KIND_default_export;
+}
+
 /* How many arguments follow an operation of kind k. */
 static int
 nargs (enum tool_kind k)
@@ -85,6 +101,9 @@ nargs (enum tool_kind k)
   case TOOL_KIND_open: case TOOL_KIND_close: case TOOL_KIND_get_size:
   case TOOL_KIND_conn_bool: case TOOL_KIND_conn_fua:
   case TOOL_KIND_conn_cache: case TOOL_KIND_flush:
+  case TOOL_KIND_preconnect: case TOOL_KIND_list_exports:
+  case TOOL_KIND_default_export: case TOOL_KIND_conn_string:
+  case TOOL_KIND_block_size:
     return 0;
   }
   abort ();
@@ -100,12 +119,14 @@ conn_role (enum tool_kind k)
   case TOOL_KIND_close:
     return 3;
   case TOOL_KIND_module_void: case TOOL_KIND_config:
-  case TOOL_KIND_thread_model:
+  case TOOL_KIND_thread_model: case TOOL_KIND_preconnect:
+  case TOOL_KIND_list_exports: case TOOL_KIND_default_export:
     return 0;
   case TOOL_KIND_get_size: case TOOL_KIND_conn_bool:
   case TOOL_KIND_conn_fua: case TOOL_KIND_conn_cache:
   case TOOL_KIND_pread: case TOOL_KIND_pwrite: case TOOL_KIND_flush:
-  case TOOL_KIND_range: case TOOL_KIND_extents:
+  case TOOL_KIND_range: case TOOL_KIND_extents: case TOOL_KIND_conn_string:
+  case TOOL_KIND_block_size:
     return 1;
   }
   abort ();
@@ -131,8 +152,10 @@ parse_op (int argc, char **argv, int *i, int *open, struct op *op)
   while (*i < argc && strncmp (argv[*i], "--", 2) == 0) {
     const char *o = argv[*i];
     int known = 0;
-    if (k == TOOL_KIND_open && strcmp (o, "--readonly") == 0)
+    if (takes_readonly (k) && strcmp (o, "--readonly") == 0)
       op->readonly = known = 1;
+    if (takes_tls (k) && strcmp (o, "--tls") == 0)
+      op->is_tls = known = 1;
     for (f = 0; takes_flags (k) && f < G_N_ELEMENTS (flag_options); ++f)
       if (strcmp (o, flag_options[f].option) == 0) {
         op->flags |= flag_options[f].bit;
@@ -246,6 +269,28 @@ run_pwrite (struct session *s, const struct op *op)
   return r;
 }
 
+static int
+print_export (void *opaque, const char *name, const char *description)
+{
+  (void) opaque;
+  if (description)
+    printf ("%s\t%s\n", name, description);
+  else
+    printf ("%s\n", name);
+  return 0;
+}
+
+/* A string the library returned with malloc, printed on a line. */
+static int
+print_string (char *str)
+{
+  if (str == NULL)
+    return tool_library_error ();
+  printf ("%s\n", str);
+  free (str);
+  return 0;
+}
+
 static const char *
 level_name (int v)
 {
@@ -318,6 +363,26 @@ run_op (struct session *s, const struct op *op)
     return fn->extents (s->c, op->count, op->offset, op->flags,
                         print_extent, NULL) == -1
       ? tool_library_error () : 0;
+  case TOOL_KIND_preconnect:
+    return fn->preconnect (s->m, op->readonly) == -1
+      ? tool_library_error () : 0;
+  case TOOL_KIND_list_exports:
+    return fn->list_exports (s->m, op->readonly, op->is_tls, print_export,
+                             NULL) == -1
+      ? tool_library_error () : 0;
+  case TOOL_KIND_default_export:
+    return print_string (fn->default_export (s->m, op->readonly,
+                                             op->is_tls));
+  case TOOL_KIND_conn_string:
+    return print_string (fn->conn_string (s->c));
+  case TOOL_KIND_block_size: {
+    struct nbdocaml_block_size bs;
+    if (fn->block_size (s->c, &bs) == -1)
+      return tool_library_error ();
+    printf ("%" PRIu32 " %" PRIu32 " %" PRIu32 "\n", bs.minimum,
+            bs.preferred, bs.maximum);
+    return 0;
+  }
   }
   abort ();
 }

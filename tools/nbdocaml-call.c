@@ -18,7 +18,7 @@
 /* One row per callback, straight from the X-macro.  The designated
  * member .kind makes the compiler check that nbdocaml_call_X has the
  * signature the tool will call it with. */
-#define TOOL_ROW_(E, f, c, k, i)                                          \
+#define TOOL_ROW_(E, f, c, k, i, n)                                        \
   [NBDOCAML_CB_##E] = { #c, #f, NBDOCAML_CB_##E, TOOL_KIND_##k,            \
                         { .k = nbdocaml_call_##c } },
 const struct tool_callback tool_callbacks[NBDOCAML_CB_COUNT] = {

@@ -38,6 +38,11 @@ enum tool_kind {
   TOOL_KIND_flush,
   TOOL_KIND_range,
   TOOL_KIND_extents,
+  TOOL_KIND_preconnect,
+  TOOL_KIND_list_exports,
+  TOOL_KIND_default_export,
+  TOOL_KIND_conn_string,
+  TOOL_KIND_block_size,
 };
 
 /* The nbdocaml_call_* function of a callback, typed by its kind: the
@@ -60,6 +65,12 @@ union tool_fn {
   int (*range) (nbdocaml_conn *, uint32_t, uint64_t, uint32_t);
   int (*extents) (nbdocaml_conn *, uint32_t, uint64_t, uint32_t,
                   nbdocaml_extent_fn, void *);
+  int (*preconnect) (nbdocaml_module *, int);
+  int (*list_exports) (nbdocaml_module *, int, int, nbdocaml_export_fn,
+                       void *);
+  char *(*default_export) (nbdocaml_module *, int, int);
+  char *(*conn_string) (nbdocaml_conn *);
+  int (*block_size) (nbdocaml_conn *, struct nbdocaml_block_size *);
 };
 
 struct tool_callback {
