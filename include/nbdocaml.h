@@ -12,22 +12,31 @@
  *
  * THREADS.  Every function here may be called from any thread, concurrently,
  * including on the same module or connection.  The library lets at most one
- * thread run a given module's OCaml code at a time (the OCaml 4 runtime is
- * not reentrant), registers each calling thread with the runtime when the
- * plugin links threads.cmxa, and releases the runtime whenever the OCaml
- * code blocks (Unix.sleepf, Unix.read ...) in that case, so a slow callback
- * does not stall the other threads.  Without threads.cmxa a callback holds
- * the module for its whole duration.  Different modules never block each
- * other.  (With threads.cmxa, a thread's first call into a module waits
- * until no other call to it is in flight, because registering a thread
- * with the OCaml runtime is not safe while OCaml code runs: a callback
- * that waits for another thread's very first call would deadlock.)  The
- * library may be used across fork(): the forking thread takes each
- * module's runtime first (with threads.cmxa, it waits for the calls in
- * flight), so the child starts with every module idle and usable.  The
- * library reports the plugin's thread model
- * (nbdocaml_call_thread_model) but does not impose it: serialising requests
- * or connections is the host's job, as it is nbdkit's.
+ * thread run a given module's OCaml code at a time (the OCaml runtime is
+ * not reentrant; OCaml 5's domain runs one thread at a time too),
+ * registers each calling thread with the runtime when the plugin links
+ * threads.cmxa, and releases the runtime whenever the OCaml code blocks
+ * (Unix.sleepf, Unix.read, NBDKit.nanosleep ...) in that case, so a slow
+ * callback does not stall the other threads.  Without threads.cmxa a
+ * callback holds the module for its whole duration.  Different modules
+ * never block each other.  (OCaml 4 with threads.cmxa only: a thread's
+ * first call into a module waits until no other call to it is in flight,
+ * because registering a thread with OCaml 4's runtime is not safe while
+ * OCaml code runs: a callback that waits for another thread's very first
+ * call would deadlock.)  The library may be used across fork(): the
+ * forking thread takes each module's runtime first (with threads.cmxa on
+ * OCaml 4, it waits for the calls in flight), so the child starts with
+ * every module idle and usable.  The library reports the plugin's thread
+ * model (nbdocaml_call_thread_model) but does not impose it: serialising
+ * requests or connections is the host's job, as it is nbdkit's.
+ *
+ * CLOSING WHILE CALLS RUN.  Closing a connection (nbdocaml_call_close) or a
+ * module (nbdocaml_module_shutdown, nbdocaml_module_close) while other
+ * threads' calls on it are in flight is allowed and has one outcome: the
+ * close waits until those calls have returned, calls that start while it
+ * waits fail with ESHUTDOWN, and only then does the plugin's close or
+ * unload run.  Calls made on a connection or module after its close has
+ * returned are undefined behaviour, as with free(3).
  *
  * ERRORS.  Functions returning a pointer return NULL on error; functions
  * returning int or int64_t return -1.  The cause is kept per thread:
@@ -194,10 +203,37 @@ typedef struct nbdocaml_conn nbdocaml_conn;
 NBDOCAML_API nbdocaml_module *nbdocaml_module_open (const char *path,
                                                     unsigned flags);
 
-/* Close connections still open on this handle (calling the plugin's close
- * for each), call unload if load was called through this handle and unload
- * was not, and release the handle.  NULL is a no-op.  Must not race with
- * other calls on the same handle or its connections. */
+/* What nbdocaml_module_shutdown does with each error: errnum and the
+ * message, which names the callback as nbdocaml_get_error does
+ * ("close: Failure(\"boom\")").  (0.2.0) */
+typedef void (*nbdocaml_error_fn) (void *opaque, int errnum,
+                                   const char *msg);
+
+/* End the plugin's use through this handle in nbdkit's order, and keep the
+ * handle: wait until no call runs on the module or its connections (calls
+ * that start meanwhile or later fail with ESHUTDOWN), call the plugin's
+ * close for each connection still open, oldest first, then unload if load
+ * was called through this handle and unload was not, or with
+ * NBDOCAML_SHUTDOWN_UNLOAD in flags if unload was not called at all (as
+ * nbdkit does: unload is due even to a plugin without load).  flags is 0
+ * or NBDOCAML_SHUTDOWN_UNLOAD.  No callback ever runs after unload.  Each error (an exception from close or unload) is
+ * passed to report, or, when report is NULL, to the module's debug handler
+ * as "error: MESSAGE"; the function still goes on to the end.  Returns 0,
+ * or -1 when there was an error (the thread's last error is the last
+ * one).  The connections stay valid until nbdocaml_call_close (which then
+ * only frees them and returns 0) or nbdocaml_module_close.  A second call,
+ * or one racing the first, waits for the first to finish and returns 0.
+ * Errors: EINVAL (m is NULL, or unknown flags).  (0.2.0) */
+#define NBDOCAML_SHUTDOWN_UNLOAD (1u << 0)
+NBDOCAML_API int nbdocaml_module_shutdown (nbdocaml_module *m, unsigned flags,
+                                           nbdocaml_error_fn report,
+                                           void *opaque);
+
+/* nbdocaml_module_shutdown (m, 0, NULL, NULL) unless already done, then free
+ * the connections still open on this handle and release the handle (with
+ * the last handle, OCaml 4's runtime is shut down, OCaml 5's parked: see
+ * nbdocaml_module_open).  NULL is a no-op.  Calls on the module or its
+ * connections that are in flight are waited for. */
 NBDOCAML_API void nbdocaml_module_close (nbdocaml_module *m);
 
 /* Metadata the plugin registered; "" when not set.  Valid until close. */
@@ -335,7 +371,11 @@ NBDOCAML_API int nbdocaml_set_host_hooks (
  *   open          nbdocaml_conn *nbdocaml_call_open (m, int readonly)
  *   close         int nbdocaml_call_close (nbdocaml_conn *c): always frees c,
  *                 even when the plugin's close raises (then -1); without a
- *                 registered close it just frees c and returns 0.
+ *                 registered close it just frees c and returns 0.  It
+ *                 waits for the calls in flight on c first (see CLOSING
+ *                 WHILE CALLS RUN); a second close racing the first fails
+ *                 with EBUSY.  After nbdocaml_module_shutdown it only
+ *                 frees c and returns 0.
  *   get_size      int64_t nbdocaml_call_get_size (c)
  *   conn_string   char *nbdocaml_call_export_description (c): a malloc'd
  *                 string the caller frees; NULL on error.

@@ -5,7 +5,9 @@
  * then goes through the glue's table, handing it this thread's error
  * buffer.  The functions themselves are generated from NBDOCAML_CALLBACKS,
  * one per row, from a definition per kind.  Nothing here allocates or
- * takes a lock on the data path; the glue takes the runtime lock.
+ * takes a lock on the data path; the glue takes the runtime lock.  Each
+ * call counts itself in flight on its module or connection from its checks
+ * to its return (ENTER_MODULE, ENTER_CONN), for closing.c.
  */
 #include <config.h>
 
@@ -32,25 +34,64 @@ enter_module (const nbdocaml_module *m)
   nbdocaml_internal_prepare_thread ();
 }
 
-/* The checks every call starts with.  Returns 0 when the call may go on. */
 static inline int
-check_module (const nbdocaml_module *m, int cb)
+check_registered (const nbdocaml_module *m, int cb)
+{
+  if (!((m->registered >> cb) & 1))
+    return fail (cb, ENOTSUP, "the plugin did not register this callback");
+  return 0;
+}
+
+/* The checks every module-level call starts with, then the call counts
+ * itself in flight on m.  Returns 0 when the call may go on. */
+static inline int
+check_module (nbdocaml_module *m, int cb)
 {
   if (m == NULL)
     return fail (cb, EINVAL, "the module handle is NULL");
-  if (!((m->registered >> cb) & 1))
-    return fail (cb, ENOTSUP, "the plugin did not register this callback");
+  if (check_registered (m, cb) == -1)
+    return -1;
+  if (nbdocaml_internal_enter (&m->calls, &m->closing) == -1)
+    return fail (cb, ESHUTDOWN, "the module is being shut down");
   enter_module (m);
   return 0;
 }
 
 static inline int
-check_conn (const nbdocaml_conn *c, int cb)
+check_conn (nbdocaml_conn *c, int cb)
 {
   if (c == NULL)
     return fail (cb, EINVAL, "the connection handle is NULL");
-  return check_module (c->m, cb);
+  if (check_registered (c->m, cb) == -1)
+    return -1;
+  if (nbdocaml_internal_enter (&c->calls, &c->closing) == -1)
+    return fail (cb, ESHUTDOWN, "the connection is being closed");
+  enter_module (c->m);
+  return 0;
 }
+
+static inline void
+leave_module_ (nbdocaml_module **m)
+{
+  nbdocaml_internal_leave (*m, &(*m)->calls, &(*m)->closing);
+}
+
+static inline void
+leave_conn_ (nbdocaml_conn **c)
+{
+  nbdocaml_internal_leave ((*c)->m, &(*c)->calls, &(*c)->closing);
+}
+
+/* Start a call on module m (on connection c) as callback cb, or return
+ * failval; the call counts as in flight until the enclosing scope ends. */
+#define ENTER_MODULE(m, cb, failval)                                        \
+  if (check_module ((m), (cb)) == -1)                                       \
+    return (failval);                                                       \
+  __attribute__((cleanup (leave_module_))) nbdocaml_module *module_guard_ = (m)
+#define ENTER_CONN(c, cb, failval)                                          \
+  if (check_conn ((c), (cb)) == -1)                                         \
+    return (failval);                                                       \
+  __attribute__((cleanup (leave_conn_))) nbdocaml_conn *conn_guard_ = (c)
 
 /* OCaml receives offsets as int64, which is signed. */
 static inline int
@@ -89,8 +130,7 @@ call_module_void (nbdocaml_module *m, int cb)
 {
   int r;
 
-  if (check_module (m, cb) == -1)
-    return -1;
+  ENTER_MODULE (m, cb, -1);
   /* dump_plugin prints to OCaml's stdout, which buffers apart from C's. */
   if (cb == NBDOCAML_CB_DUMP_PLUGIN)
     fflush (stdout);
@@ -100,6 +140,8 @@ call_module_void (nbdocaml_module *m, int cb)
   if (cb == NBDOCAML_CB_LOAD || cb == NBDOCAML_CB_UNLOAD) {
     pthread_mutex_lock (&m->lock);
     m->loaded = cb == NBDOCAML_CB_LOAD && r == 0;
+    if (cb == NBDOCAML_CB_UNLOAD)
+      m->unloaded = 1;
     pthread_mutex_unlock (&m->lock);
   }
   return r;
@@ -108,8 +150,7 @@ call_module_void (nbdocaml_module *m, int cb)
 static int
 call_config (nbdocaml_module *m, int cb, const char *key, const char *value)
 {
-  if (check_module (m, cb) == -1)
-    return -1;
+  ENTER_MODULE (m, cb, -1);
   if (key == NULL || value == NULL)
     return fail (cb, EINVAL, "key or value is NULL");
   return m->g->config (key, value, nbdocaml_internal_error ());
@@ -120,8 +161,7 @@ call_thread_model (nbdocaml_module *m, int cb)
 {
   if (m && !nbdocaml_module_has (m, cb))
     return NBDOCAML_THREAD_MODEL_PARALLEL;
-  if (check_module (m, cb) == -1)
-    return -1;
+  ENTER_MODULE (m, cb, -1);
   return m->g->thread_model (nbdocaml_internal_error ());
 }
 
@@ -130,8 +170,7 @@ call_open (nbdocaml_module *m, int cb, int readonly)
 {
   nbdocaml_conn *c;
 
-  if (check_module (m, cb) == -1)
-    return NULL;
+  ENTER_MODULE (m, cb, NULL);
   c = malloc (sizeof *c);
   if (c == NULL) {
     fail (cb, ENOMEM, "out of memory");
@@ -143,55 +182,32 @@ call_open (nbdocaml_module *m, int cb, int readonly)
     free (c);
     return NULL;
   }
-  pthread_mutex_lock (&m->lock);
-  c->prev = NULL;
-  c->next = m->conns;
-  if (m->conns)
-    m->conns->prev = c;
-  m->conns = c;
-  pthread_mutex_unlock (&m->lock);
+  /* Still in flight on m: a shutdown starting now waits for this call,
+   * then finds the connection on the list. */
+  nbdocaml_internal_link_conn (m, c);
   return c;
 }
 
 /* Closing frees the connection whatever the plugin's close does, so it
- * skips the "registered" check: without close there is nothing to call. */
+ * skips the "registered" check: without close there is nothing to call.
+ * (closing.c: it waits for the calls in flight on c.) */
 static int
 call_close (nbdocaml_conn *c, int cb)
 {
-  nbdocaml_module *m;
-  int r;
-
-  if (c == NULL)
-    return fail (cb, EINVAL, "the connection handle is NULL");
-  m = c->m;
-  pthread_mutex_lock (&m->lock);
-  if (c->prev)
-    c->prev->next = c->next;
-  else
-    m->conns = c->next;
-  if (c->next)
-    c->next->prev = c->prev;
-  pthread_mutex_unlock (&m->lock);
-
-  enter_module (m);
-  r = m->g->close (c->gc, nbdocaml_internal_error ());
-  free (c);
-  return r;
+  return nbdocaml_internal_close_conn (c, cb);
 }
 
 static int64_t
 call_get_size (nbdocaml_conn *c, int cb)
 {
-  if (check_conn (c, cb) == -1)
-    return -1;
+  ENTER_CONN (c, cb, -1);
   return c->m->g->get_size (c->gc, nbdocaml_internal_error ());
 }
 
 static int
 call_conn_int (nbdocaml_conn *c, int cb)
 {
-  if (check_conn (c, cb) == -1)
-    return -1;
+  ENTER_CONN (c, cb, -1);
   return c->m->g->conn_int (cb, c->gc, nbdocaml_internal_error ());
 }
 
@@ -208,7 +224,8 @@ call_pread (nbdocaml_conn *c, int cb, void *buf, uint32_t count,
             uint64_t offset, uint32_t flags)
 {
   cb = prefer_buf (c, cb, NBDOCAML_CB_PREAD_BUF);
-  if (check_conn (c, cb) == -1 || check_range (c, cb, count, offset) == -1)
+  ENTER_CONN (c, cb, -1);
+  if (check_range (c, cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
@@ -221,7 +238,8 @@ call_pwrite (nbdocaml_conn *c, int cb, const void *buf, uint32_t count,
              uint64_t offset, uint32_t flags)
 {
   cb = prefer_buf (c, cb, NBDOCAML_CB_PWRITE_BUF);
-  if (check_conn (c, cb) == -1 || check_range (c, cb, count, offset) == -1)
+  ENTER_CONN (c, cb, -1);
+  if (check_range (c, cb, count, offset) == -1)
     return -1;
   if (buf == NULL && count > 0)
     return fail (cb, EINVAL, "buf is NULL");
@@ -232,8 +250,7 @@ call_pwrite (nbdocaml_conn *c, int cb, const void *buf, uint32_t count,
 static int
 call_flush (nbdocaml_conn *c, int cb, uint32_t flags)
 {
-  if (check_conn (c, cb) == -1)
-    return -1;
+  ENTER_CONN (c, cb, -1);
   return c->m->g->flush_conn (c->gc, flags, nbdocaml_internal_error ());
 }
 
@@ -249,7 +266,8 @@ call_range (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
   const struct nbdocaml_glue *g;
   struct nbdocaml_error_buf *err = nbdocaml_internal_error ();
 
-  if (check_conn (c, cb) == -1 || check_offset (cb, offset) == -1)
+  ENTER_CONN (c, cb, -1);
+  if (check_offset (cb, offset) == -1)
     return -1;
   g = c->m->g;
   if (count <= max_count (c->m))
@@ -274,7 +292,8 @@ static int
 call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
               uint32_t flags, nbdocaml_extent_fn add, void *opaque)
 {
-  if (check_conn (c, cb) == -1 || check_offset (cb, offset) == -1)
+  ENTER_CONN (c, cb, -1);
+  if (check_offset (cb, offset) == -1)
     return -1;
   if (add == NULL)
     return fail (cb, EINVAL, "the add function is NULL");
@@ -289,8 +308,7 @@ call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
 static int
 call_preconnect (nbdocaml_module *m, int cb, int readonly)
 {
-  if (check_module (m, cb) == -1)
-    return -1;
+  ENTER_MODULE (m, cb, -1);
   return m->g->preconnect (readonly != 0, nbdocaml_internal_error ());
 }
 
@@ -298,8 +316,7 @@ static int
 call_list_exports (nbdocaml_module *m, int cb, int readonly, int is_tls,
                    nbdocaml_export_fn add, void *opaque)
 {
-  if (check_module (m, cb) == -1)
-    return -1;
+  ENTER_MODULE (m, cb, -1);
   if (add == NULL)
     return fail (cb, EINVAL, "the add function is NULL");
   return m->g->list_exports (readonly != 0, is_tls != 0, add, opaque,
@@ -309,8 +326,7 @@ call_list_exports (nbdocaml_module *m, int cb, int readonly, int is_tls,
 static char *
 call_default_export (nbdocaml_module *m, int cb, int readonly, int is_tls)
 {
-  if (check_module (m, cb) == -1)
-    return NULL;
+  ENTER_MODULE (m, cb, NULL);
   return m->g->default_export (readonly != 0, is_tls != 0,
                                nbdocaml_internal_error ());
 }
@@ -318,16 +334,14 @@ call_default_export (nbdocaml_module *m, int cb, int readonly, int is_tls)
 static char *
 call_conn_string (nbdocaml_conn *c, int cb)
 {
-  if (check_conn (c, cb) == -1)
-    return NULL;
+  ENTER_CONN (c, cb, NULL);
   return c->m->g->export_description (c->gc, nbdocaml_internal_error ());
 }
 
 static int
 call_block_size (nbdocaml_conn *c, int cb, struct nbdocaml_block_size *bs)
 {
-  if (check_conn (c, cb) == -1)
-    return -1;
+  ENTER_CONN (c, cb, -1);
   if (bs == NULL)
     return fail (cb, EINVAL, "the block size pointer is NULL");
   return c->m->g->block_size (c->gc, bs, nbdocaml_internal_error ());

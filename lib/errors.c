@@ -108,7 +108,12 @@ env_debug_enabled (void)
 void
 nbdocaml_internal_debug_trampoline (const char *msg)
 {
-  nbdocaml_module *m = nbdocaml_internal_current;
+  nbdocaml_internal_debug_message (nbdocaml_internal_current, msg);
+}
+
+void
+nbdocaml_internal_debug_message (nbdocaml_module *m, const char *msg)
+{
   nbdocaml_debug_fn fn;
   void *opaque;
   size_t len = strlen (msg);

@@ -174,8 +174,6 @@ nbdocaml_module_open (const char *path, unsigned flags)
                                  path ? "flags must be 0" : "path is NULL");
     return NULL;
   }
-  if (check_file (path) == -1)
-    return NULL;
 
   m = calloc (1, sizeof *m);
   /* dlopen searches the library path for a name without '/'. */
@@ -188,11 +186,25 @@ nbdocaml_module_open (const char *path, unsigned flags)
   strcpy (dlpath, strchr (path, '/') ? "" : "./");
   strcat (dlpath, path);
   pthread_mutex_init (&m->lock, NULL);
+  pthread_cond_init (&m->idle, NULL);
+  atomic_init (&m->calls, 0);
+  atomic_init (&m->closing, 0);
 
   pthread_mutex_lock (&runtimes_lock);
-  /* RTLD_LOCAL: each plugin's caml_* symbols stay its own, so several
+  /* An object that is already loaded under this name is used as it is,
+   * even if its file is gone since (nbdkit's cc plugin deletes the .so it
+   * compiled once it has loaded it).  Anything else is checked first,
+   * because dlopen's messages do not say which of many causes it was.
+   * RTLD_LOCAL: each plugin's caml_* symbols stay its own, so several
    * plugins (several runtimes) can live in one process. */
-  dl = dlopen (dlpath, RTLD_NOW | RTLD_LOCAL);
+  dl = dlopen (dlpath, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+  if (dl == NULL) {
+    if (check_file (path) == -1) {
+      pthread_mutex_unlock (&runtimes_lock);
+      goto fail;
+    }
+    dl = dlopen (dlpath, RTLD_NOW | RTLD_LOCAL);
+  }
   if (dl == NULL) {
     nbdocaml_internal_set_error (ELIBBAD, "nbdocaml_module_open: %s",
                                  dlerror ());
@@ -241,10 +253,8 @@ nbdocaml_module_close (nbdocaml_module *m)
 
   if (m == NULL)
     return;
-  while (m->conns)
-    nbdocaml_call_close (m->conns);
-  if (m->loaded && nbdocaml_module_has (m, NBDOCAML_CB_UNLOAD))
-    nbdocaml_call_unload (m);
+  /* Waits for the calls in flight, closes the connections, unloads. */
+  nbdocaml_internal_end_module (m);
 
   rt = m->rt;
   nbdocaml_internal_prepare_thread ();
@@ -262,6 +272,7 @@ nbdocaml_module_close (nbdocaml_module *m)
   }
   pthread_mutex_unlock (&runtimes_lock);
 
+  pthread_cond_destroy (&m->idle);
   pthread_mutex_destroy (&m->lock);
   free (m->path);
   free (m);

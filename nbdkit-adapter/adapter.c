@@ -18,6 +18,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,13 @@ static struct {
 } nbdkit;
 
 /* nbdkit loads one plugin per process, and its plugin-level callbacks
- * carry no opaque pointer, so the module lives here. */
+ * carry no opaque pointer, so the module lives here.  It is NULL once
+ * unload has run.  nbdkit may still close a connection after that (its
+ * connection threads are not joined before unload), so close and unload
+ * are serialised by a lock, and a close after unload does nothing: unload
+ * already closed every connection, in the plugin and in libnbdocaml. */
 static nbdocaml_module *mod;
+static pthread_mutex_t closing_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nbdkit_plugin plugin;
 
 /* Pass the last libnbdocaml error to nbdkit: the message (which names the
@@ -153,7 +159,12 @@ interned (char *s)
 
 #define DEF_close(E, c, n)                                                  \
   static void ad_##c (void *h)                                              \
-  { if (nbdocaml_call_##c (h) == -1) log_error (); }
+  {                                                                         \
+    pthread_mutex_lock (&closing_lock);                                     \
+    if (mod && nbdocaml_call_##c (h) == -1)                                 \
+      log_error ();                                                         \
+    pthread_mutex_unlock (&closing_lock);                                   \
+  }
 #define SET_close SET_ALWAYS
 
 #define DEF_get_size(E, c, n)                                               \
@@ -245,16 +256,30 @@ interned (char *s)
 NBDOCAML_CALLBACKS (DEF_)
 #undef DEF_
 
-/* nbdkit's unload is always wired: after the plugin's own unload (if it
- * has one), it closes the module, which shuts the runtime down and
- * flushes the plugin's stdout. */
+static void
+report_shutdown_error (void *opaque, int errnum, const char *msg)
+{
+  (void) opaque; (void) errnum;
+  nbdkit.error ("%s", msg);
+}
+
+/* nbdkit's unload is always wired.  nbdkit calls it while connections may
+ * still be open and even have a request in flight (on SIGTERM it does not
+ * wait for its connection threads).  nbdocaml_module_shutdown keeps
+ * nbdkit's order regardless: it waits for the calls in flight, closes the
+ * connections still open, then runs the plugin's unload, and every error
+ * goes to nbdkit's log.  Closing the module then shuts the runtime down
+ * (or parks it) and flushes the plugin's stdout. */
 static void
 ad_unload_and_close (void)
 {
-  if (HAS (UNLOAD) && nbdocaml_call_unload (mod) == -1)
-    log_error ();
+  pthread_mutex_lock (&closing_lock);
+  /* nbdkit calls unload whether or not the plugin has a load. */
+  nbdocaml_module_shutdown (mod, NBDOCAML_SHUTDOWN_UNLOAD,
+                            report_shutdown_error, NULL);
   nbdocaml_module_close (mod);
   mod = NULL;
+  pthread_mutex_unlock (&closing_lock);
 }
 
 static const char *
@@ -280,6 +305,13 @@ find_nbdkit (void)
 
 __attribute__((__visibility__("default"))) struct nbdkit_plugin *plugin_init (void);
 
+/* Which file this adapter is in.  Not plugin_init: it is exported, and
+ * taking its address from inside the .so gives the first plugin_init of
+ * the process, which is another plugin's when this one is loaded by
+ * another (nbdkit's cc plugin loads the .so it compiles and calls its
+ * plugin_init).  A static object is this .so's and no one else's. */
+static const char self_marker;
+
 struct nbdkit_plugin *
 plugin_init (void)
 {
@@ -290,7 +322,7 @@ plugin_init (void)
              "(nbdkit_error and friends not found)\n");
     return NULL;
   }
-  if (dladdr ((void *) &plugin_init, &self) == 0 || self.dli_fname == NULL) {
+  if (dladdr (&self_marker, &self) == 0 || self.dli_fname == NULL) {
     nbdkit.error ("ocaml: cannot find the path of this plugin");
     return NULL;
   }

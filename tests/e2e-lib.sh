@@ -9,9 +9,6 @@
 
 set -u
 
-# nbdsh runs the first python3 on PATH; it must be the system one that has
-# the nbd module.
-export PATH=/usr/bin:$PATH
 export LC_ALL=C
 
 : "${PLUGINS:?PLUGINS must name the absolute tests/plugins directory}"
@@ -25,6 +22,15 @@ unset LIBNBD_DEBUG
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nbdocaml-e2e.XXXXXX")
 e2e_pids=()
+
+# nbdsh runs the first python3 on PATH, which must be the system one that
+# has libnbd's module (a pyenv Python may come first).  Only python3 is put
+# first, not all of /usr/bin: the OCaml compiler on PATH (OCaml 5 built by
+# scripts/install-ocaml.sh, say) must stay the one configure found.
+mkdir "$tmp/python-bin"
+ln -s /usr/bin/python3 "$tmp/python-bin/python3"
+export PATH="$tmp/python-bin:$PATH"
+
 
 e2e_cleanup ()
 {
