@@ -42,17 +42,20 @@ check_registered (const nbdocaml_module *m, int cb)
   return 0;
 }
 
-/* The checks every module-level call starts with, then the call counts
- * itself in flight on m.  Returns 0 when the call may go on. */
+/* The checks every module-level call starts with; the call counts itself
+ * in flight on m first, so that a closing module refuses every call with
+ * ESHUTDOWN, registered or not.  Returns 0 when the call may go on. */
 static inline int
 check_module (nbdocaml_module *m, int cb)
 {
   if (m == NULL)
     return fail (cb, EINVAL, "the module handle is NULL");
-  if (check_registered (m, cb) == -1)
-    return -1;
   if (nbdocaml_internal_enter (&m->calls, &m->closing) == -1)
     return fail (cb, ESHUTDOWN, "the module is being shut down");
+  if (check_registered (m, cb) == -1) {
+    nbdocaml_internal_leave (m, &m->calls, &m->closing);
+    return -1;
+  }
   enter_module (m);
   return 0;
 }
@@ -62,10 +65,12 @@ check_conn (nbdocaml_conn *c, int cb)
 {
   if (c == NULL)
     return fail (cb, EINVAL, "the connection handle is NULL");
-  if (check_registered (c->m, cb) == -1)
-    return -1;
   if (nbdocaml_internal_enter (&c->calls, &c->closing) == -1)
     return fail (cb, ESHUTDOWN, "the connection is being closed");
+  if (check_registered (c->m, cb) == -1) {
+    nbdocaml_internal_leave (c->m, &c->calls, &c->closing);
+    return -1;
+  }
   enter_module (c->m);
   return 0;
 }

@@ -324,6 +324,69 @@ test_handoff_threads_cmxa (void)
   handoff ("threads_loaddisk");
 }
 
+/* -- a thread the plugin starts itself ------------------------------- */
+
+#define WORKER_CALLERS 4
+#define WORKER_WRITES 200
+
+struct worker_caller {
+  nbdocaml_conn *c;
+  int id;
+};
+
+static gpointer
+worker_caller_thread (gpointer data)
+{
+  struct worker_caller *w = data;
+  guint8 buf[512], back[512];
+  int i;
+
+  for (i = 0; i < WORKER_WRITES; ++i) {
+    memset (buf, (w->id * 61 + i) & 0xff, sizeof buf);
+    g_assert_cmpint (nbdocaml_call_pwrite (w->c, buf, sizeof buf,
+                                           w->id * 4096, 0), ==, 0);
+    g_assert_cmpint (nbdocaml_call_pread (w->c, back, sizeof back,
+                                          w->id * 4096, 0), ==, 0);
+    g_assert_cmpmem (buf, sizeof buf, back, sizeof back);
+  }
+  return NULL;
+}
+
+/* threads_worker starts an OCaml thread with Thread.create and has it
+ * apply every write, while the callers wait in Condition.wait: every write
+ * goes from a C thread to the plugin's own thread and back.  The count of
+ * writes it applied comes back with each write; unload joins the thread. */
+static void
+test_thread_create_in_plugin (void)
+{
+  struct collector col;
+  nbdocaml_module *m = open_plugin_copy ("threads_worker");
+  struct worker_caller w[WORKER_CALLERS];
+  GThread *th[WORKER_CALLERS];
+  char *last;
+  int i;
+
+  collector_init (&col);
+  collector_attach (&col, m);
+  for (i = 0; i < WORKER_CALLERS; ++i) {
+    w[i] = (struct worker_caller) { open_conn (m, 0), i };
+    th[i] = g_thread_new ("caller", worker_caller_thread, &w[i]);
+  }
+  for (i = 0; i < WORKER_CALLERS; ++i)
+    g_thread_join (th[i]);
+  last = g_strdup_printf ("worker: applied %d",
+                          WORKER_CALLERS * WORKER_WRITES);
+  g_assert_cmpuint (collector_count (&col, last), ==, 1);
+  g_free (last);
+  /* The plugin has no load; unload is due nonetheless, as under nbdkit,
+   * and it joins the worker. */
+  g_assert_cmpint (nbdocaml_module_shutdown (m, NBDOCAML_SHUTDOWN_UNLOAD,
+                                             NULL, NULL), ==, 0);
+  assert_last_debug (&col, "worker: stopped");
+  nbdocaml_module_close (m);
+  collector_free (&col);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -338,5 +401,7 @@ main (int argc, char *argv[])
                    test_handoff_no_threads_cmxa);
   g_test_add_func ("/threads/handoff-between-threads-threads-cmxa",
                    test_handoff_threads_cmxa);
+  g_test_add_func ("/threads/thread-create-in-plugin",
+                   test_thread_create_in_plugin);
   return g_test_run ();
 }
