@@ -8,14 +8,6 @@ require_plugin full threads_full e2e_ramdisk threads_e2e_ramdisk
 
 plan 24
 
-# pid_exited PID: gone, or a zombie waiting for a reaper that may not
-# exist in a container.
-pid_exited ()
-{
-  ! kill -0 "$1" 2>/dev/null ||
-    grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
-
 cat > "$tmp/rw.py" <<'PY'
 import os
 data = os.urandom(262144)
@@ -48,7 +40,7 @@ daemon_test ()  # PLUGIN
   out=$(t nbdsh -u "$uri" -c "$(cat "$tmp/rw.py")" 2>&1)
   is "$p: the daemon round-trips random data (2nd connection)" "$out" roundtrip=True
   kill "$pid"
-  check "$p: the daemon exits on SIGTERM" wait_for pid_exited "$pid"
+  check "$p: the daemon exits on SIGTERM" wait_for pid_gone "$pid"
   like "$p: the plugin's unload ran in the daemon" "$d/log" '^nbdkit: debug: unload$'
 }
 
@@ -75,7 +67,7 @@ daemon_test_ramdisk ()
   out=$(t nbdsh -u "$uri" -c "$(cat "$tmp/rw.py")" 2>&1)
   is "$p: the daemon round-trips random data" "$out" roundtrip=True
   kill "$pid"
-  check "$p: the daemon exits on SIGTERM" wait_for pid_exited "$pid"
+  check "$p: the daemon exits on SIGTERM" wait_for pid_gone "$pid"
 }
 
 daemon_test_ramdisk e2e_ramdisk

@@ -177,5 +177,10 @@ wait_for ()
   return 1
 }
 
-# pid_gone PID: the process has exited (for a process that is not ours).
-pid_gone () { ! kill -0 "$1" 2>/dev/null; }
+# pid_gone PID: the process has exited (for a process that is not ours):
+# gone, or a zombie waiting for a reaper that may not exist in a container.
+pid_gone ()
+{
+  ! kill -0 "$1" 2>/dev/null ||
+    grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}

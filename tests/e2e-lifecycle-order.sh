@@ -19,12 +19,6 @@ order ()
     sed 's/^debug: //' | tr '\n' ' '
 }
 
-pid_exited ()
-{
-  ! kill -0 "$1" 2>/dev/null ||
-    grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
-
 for p in r128_testplugin l132_testplugin; do
   d=$tmp/$p
   mkdir "$d"
@@ -40,7 +34,7 @@ for p in r128_testplugin l132_testplugin; do
   is "$p: the daemon serves a client" \
     "$(t nbdinfo --size "nbd+unix:///?socket=$d/sock" 2>&1)" 1048576
   kill "$pid"
-  check "$p: the daemon exits on SIGTERM" wait_for pid_exited "$pid"
+  check "$p: the daemon exits on SIGTERM" wait_for pid_gone "$pid"
   is "$p: each callback once, in nbdkit's order, after_fork in the child" \
     "$(order "$d/log")" \
     "load config_complete get_ready after_fork forked=true preconnect readonly=false cleanup unload "

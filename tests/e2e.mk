@@ -27,7 +27,9 @@ E2E_TESTS = \
 	tests/e2e-concurrent.sh \
 	tests/e2e-install.sh \
 	tests/e2e-example.sh \
-	tests/e2e-parse.sh
+	tests/e2e-parse.sh \
+	tests/e2e-shutdown.sh \
+	tests/e2e-cc.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

@@ -37,8 +37,10 @@ let () =
     can_write = Some (fun _ -> true);
     pread = Some (fun _ count offset _ ->
       NBDKit.debug "pread: sleeping";
-      sleep_ms !delay_ms;
-      NBDKit.debug "pread: woke";
+      (* Under nbdkit the sleep ends early, raising, when the server
+         shuts down: "woke" is said either way. *)
+      Fun.protect ~finally:(fun () -> NBDKit.debug "pread: woke")
+        (fun () -> sleep_ms !delay_ms);
       Bytes.sub_string disk (Int64.to_int offset) (Int32.to_int count));
     pwrite = Some (fun _ data offset _ ->
       Bytes.blit_string data 0 disk (Int64.to_int offset) (String.length data));

@@ -79,7 +79,7 @@ let pread () count offset _flags =
 let () =
   NBDKit.register_plugin {
     NBDKit.default_callbacks with
-    NBDKit.name = "threads_worker";
+    NBDKit.name = "threads-worker";
     version = "1.0";
     open_connection = Some (fun _ -> start ());
     unload = Some stop;
