@@ -10,8 +10,10 @@
 set -u
 
 # nbdsh runs the first python3 on PATH; it must be the system one that has
-# the nbd module.
-export PATH=/usr/bin:$PATH
+# the nbd module.  The OCaml compiler configure found comes before it, so
+# that the recipes the tests run by name (ocamlopt.opt) use that compiler
+# and not the system's (tests/local.mk exports OCAML_BINDIR).
+export PATH=${OCAML_BINDIR:+$OCAML_BINDIR:}/usr/bin:$PATH
 export LC_ALL=C
 
 : "${PLUGINS:?PLUGINS must name the absolute tests/plugins directory}"
