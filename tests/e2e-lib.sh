@@ -9,6 +9,11 @@
 
 set -u
 
+# The OCaml compiler configure found comes first, so that the recipes the
+# tests run by name (ocamlopt.opt) use it and not another one on PATH
+# (tests/local.mk exports OCAML_BINDIR).  This happens before the valgrind
+# wrapper below puts itself first.
+export PATH=${OCAML_BINDIR:+$OCAML_BINDIR:}$PATH
 export LC_ALL=C
 
 : "${PLUGINS:?PLUGINS must name the absolute tests/plugins directory}"

@@ -5,10 +5,21 @@
 # installed META, and one built by dune; a C program outside the tree
 # built with pkg-config against the installed library; the man pages
 # found by name; the installed tool reading the plugin's first sector
-# with no server.  Prints TAP.  Needs srcdir, libdir and nbdkitplugindir
-# in the environment (bindir too, when it is not on PATH).
+# with no server; the labelled module by nbdkit 1.32's recipe and by
+# ocamlfind.  Prints TAP.  Needs srcdir, libdir and nbdkitplugindir in the
+# environment (bindir too, when it is not on PATH).  make installcheck
+# also passes OCAML_BINDIR, the directory of the compiler configure found,
+# which then comes first on PATH (with OCaml 5 built apart, that compiler's
+# library directory is where make install put the files), and
+# OCAMLFIND_CONF, ocamlfind's configuration for that compiler, and
+# ocamllibdir, where the META file went: it is put first on OCAMLPATH,
+# because Debian's dune searches only the directories it was built with
+# (/usr/lib/ocaml) and OCAMLPATH, whichever compiler is on PATH.
 set -u
-export PATH=${bindir:+$bindir:}/usr/bin:$PATH
+export PATH=${bindir:+$bindir:}${OCAML_BINDIR:+$OCAML_BINDIR:}/usr/bin:$PATH
+if [ -n "${ocamllibdir-}" ]; then
+  export OCAMLPATH=$ocamllibdir${OCAMLPATH:+:$OCAMLPATH}
+fi
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export DUNE_CACHE=disabled
 tmp=$(mktemp -d)
@@ -26,7 +37,7 @@ expect () {
     not_ok "$d"; echo "#   got: '$got'"; echo "#   expected: '$want'"; sed 's/^/# /' "$tmp/err"; fi
 }
 
-echo "1..18"
+echo "1..24"
 cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" \
   "$srcdir/tests/plugins/l132_testplugin.ml" "$tmp/"
 cp -r "$srcdir/examples/dune-plugin" "$tmp/dune"
@@ -51,21 +62,21 @@ check "nbdkit serves it by name from \$plugindir" \
 rm -f "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"
 
 # The installed tool, with no server at all.
-expect "nbdocaml-call info: the plugin's name" "name:         ramdisk" \
+expect "nbdocaml-call info: the plugin's name" "name:             ramdisk" \
   bash -c 'nbdocaml-call info ./nbdkit-ramdisk-plugin.so | grep "^name:"'
 expect "nbdocaml-call reads the first sector with no nbdkit" \
   "Hello from an nbdkit plugin written in OCaml!" \
   bash -c 'nbdocaml-call call ./nbdkit-ramdisk-plugin.so -- open --readonly pread 512 0 | head -c 45'
 
 # The man pages, by name, through man's own search path.
-for page in nbdocaml nbdkit-ocaml-plugin NBDKit nbdocaml-call; do
+for page in nbdocaml nbdkit-ocaml-plugin NBDKit NBDKit-labelled nbdocaml-call; do
   check "man $page" bash -c "MANWIDTH=80 man --warnings $page 2>&1 >/dev/null | grep . && exit 1; man $page | grep -qix name"
 done
 
 # ocamlfind with the installed META: the same plugin as the recipe.
 mkdir findlib && cp ramdisk.ml findlib/
 check "ocamlfind -package nbdkit builds the same plugin as the seed's recipe" \
-  bash -c 'cd findlib && ocamlfind ocamlopt -package nbdkit -linkpkg -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml && cmp nbdkit-ramdisk-plugin.so ../nbdkit-ramdisk-plugin.so'
+  bash -c 'cd findlib && ocamlfind ocamlopt -package nbdkit -linkpkg -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml 2>&1 | tee ../findlib.log && cmp nbdkit-ramdisk-plugin.so ../nbdkit-ramdisk-plugin.so'
 check "dune builds examples/dune-plugin and nbdkit serves it" \
   bash -c 'cd dune && dune build --root . && nbdkit -U - ./_build/default/nbdkit-pattern-plugin.so --run "test \"\$(nbdinfo --size \"\$uri\")\" = 1048576"'
 
@@ -79,4 +90,17 @@ check "nbdkit 1.32's recipe with -I +nbdkit-labelled builds a labelled plugin" \
     unix.cmxa threads.cmxa NBDKit.cmx l132_testplugin.ml -cclib -lnbdkitocaml
 check "nbdkit serves it, with its magic_config_key" \
   nbdkit -U - ./nbdkit-l132-plugin.so 2M --run 'test "$(nbdinfo --size "$uri")" = 2097152'
+expect "nbdocaml-call info: the labelled API, its magic_config_key" \
+  "labelled size" \
+  bash -c 'nbdocaml-call info --json ./nbdkit-l132-plugin.so | python3 -c "import json, sys; d = json.load(sys.stdin); print(d[\"ocaml_api\"], d[\"magic_config_key\"])"'
+expect "... and the OCaml it was built with is the installed compiler's" \
+  "$(ocamlopt.opt -version)" \
+  bash -c 'nbdocaml-call info --json ./nbdkit-l132-plugin.so | python3 -c "import json, sys; print(json.load(sys.stdin)[\"ocaml_version\"])"'
+mkdir labelled && cp l132_testplugin.ml labelled/
+check "ocamlfind -package nbdkit.labelled,nbdkit.threads builds the labelled plugin" \
+  bash -c 'cd labelled && ocamlfind ocamlopt -package nbdkit.labelled,nbdkit.threads -linkpkg -output-obj -runtime-variant _pic -o nbdkit-l132-plugin.so l132_testplugin.ml 2>&1 | tee ../labelled.log && test -f nbdkit-l132-plugin.so'
+check "nbdkit serves the plugin ocamlfind built" \
+  nbdkit -U - ./labelled/nbdkit-l132-plugin.so size=3M --run 'test "$(nbdinfo --size "$uri")" = 3145728'
+check "no build through ocamlfind printed OCaml 5's ocaml_deprecated_auto_include alert" \
+  bash -c '! grep ocaml_deprecated_auto_include findlib.log labelled.log'
 exit $failed

@@ -8,8 +8,10 @@ SH_LOG_COMPILER = $(LOG_COMPILER)
 AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	top_srcdir=$(abs_top_srcdir) \
 	PLUGINS=$(abs_top_builddir)/tests/plugins \
-	OCAML_MAJOR=$(OCAML_MAJOR) OCAML_VERSION=$(OCAML_VERSION) ; \
-	export top_builddir top_srcdir PLUGINS OCAML_MAJOR OCAML_VERSION ;
+	OCAML_MAJOR=$(OCAML_MAJOR) OCAML_VERSION=$(OCAML_VERSION) \
+	OCAML_BINDIR='$(OCAML_BINDIR)' ; \
+	export top_builddir top_srcdir PLUGINS OCAML_MAJOR OCAML_VERSION \
+	OCAML_BINDIR ;
 
 EXTRA_DIST += tests/run-test.in
 
@@ -17,6 +19,7 @@ EXTRA_DIST += tests/run-test.in
 # tests/plugins/nbdkit-NAME-plugin.so.  A plugin whose source is named
 # threads_NAME.ml is linked with threads.cmxa; threads_NAME.ml is copied
 # from NAME.ml when only NAME.ml exists, so one source serves both builds.
+# (build_plugin adds -I +unix on OCaml 5, which unix.cmxa needs there.)
 THREADS_LINK = -I +threads unix.cmxa threads.cmxa
 
 tests/plugins/nbdkit-%-plugin.so: tests/plugins/%.ml $(PLUGIN_DEPS)

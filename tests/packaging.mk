@@ -28,37 +28,44 @@ EXTRA_DIST += tests/test-man.sh
 # A staged "make install" (DESTDIR=tests/stage) for the tests of the
 # installed files, which must never touch the system's directories.  A
 # copy of it is uninstalled again, and what "make uninstall" leaves
-# behind is listed in tests/stage-leftovers for test-staged-install.sh.
+# behind (files, and our two directories in the OCaml library directory)
+# is listed in tests/stage-leftovers for test-staged-install.sh.
 STAGE = $(abs_top_builddir)/tests/stage
 tests/stage/.stamp: $(lib_LTLIBRARIES) $(bin_PROGRAMS) $(ocamllib_LIBRARIES) \
-		$(ocamllib_DATA) $(findlibmeta_DATA) $(man1_MANS) $(man3_MANS) \
-		$(include_HEADERS) $(pkgconfig_DATA)
+		$(ocamllib_DATA) $(ocamllabelled_DATA) $(findlibmeta_DATA) \
+		$(man1_MANS) $(man3_MANS) $(include_HEADERS) $(pkgconfig_DATA)
 	$(AM_V_GEN)rm -rf tests/stage tests/stage-u tests/stage-leftovers && \
 	$(MAKE) $(AM_MAKEFLAGS) install DESTDIR=$(STAGE) > /dev/null && \
 	cp -a tests/stage tests/stage-u && \
 	$(MAKE) $(AM_MAKEFLAGS) uninstall DESTDIR=$(abs_top_builddir)/tests/stage-u \
 	  > /dev/null && \
-	(cd tests/stage-u && find . ! -type d) > tests/stage-leftovers && \
+	(cd tests/stage-u && find . ! -type d && \
+	  find . -type d \( -name nbdkit -o -name nbdkit-labelled \)) \
+	  > tests/stage-leftovers && \
 	rm -rf tests/stage-u && touch $@
 check_DATA += tests/stage/.stamp
 CLEANFILES += tests/stage-leftovers
 
+# ocamlfind and dune run with tests/findlib.conf (made by configure), the
+# configuration of the compiler configure found.
 AM_TESTS_ENVIRONMENT += STAGE='$(STAGE)' prefix='$(prefix)' \
 	libdir='$(libdir)' bindir='$(bindir)' includedir='$(includedir)' \
 	mandir='$(mandir)' ocamllibdir='$(ocamllibdir)' \
-	LABELLED_EXAMPLE='$(LABELLED_EXAMPLE)'; \
+	LABELLED_EXAMPLE='$(LABELLED_EXAMPLE)' \
+	OCAMLFIND_CONF='$(abs_top_builddir)/tests/findlib.conf'; \
 	export STAGE prefix libdir bindir includedir mandir ocamllibdir \
-	LABELLED_EXAMPLE;
+	LABELLED_EXAMPLE OCAMLFIND_CONF;
 
-# After the labelled NBDKit module (nbdkit >= 1.30's API) is installed in
-# $(ocamllibdir)/nbdkit-labelled, set this to the absolute path of a
-# plugin source written against it: tests/test-findlib.sh then builds it
-# with "-package nbdkit.labelled" (and fails while it is unset).
-LABELLED_EXAMPLE =
+# A plugin source written against the labelled NBDKit module (nbdkit >=
+# 1.30's API), which make install puts in $(ocamllibdir)/nbdkit-labelled:
+# tests/test-findlib.sh builds it with "-package nbdkit.labelled" (and
+# fails while this is unset).
+LABELLED_EXAMPLE = $(abs_top_srcdir)/tests/plugins/l132_testplugin.ml
 
 # What "make install" puts where, and that "make uninstall" removes it.
 # ocamlfind and dune against the staged install, examples/dune-plugin.
 TESTS += tests/test-staged-install.sh tests/test-findlib.sh
 EXTRA_DIST += tests/test-staged-install.sh tests/test-findlib.sh \
+	tests/findlib.conf.in \
 	examples/dune-plugin/dune-project examples/dune-plugin/dune \
 	examples/dune-plugin/pattern.ml

@@ -5,13 +5,16 @@
 # the threads sub-package adds threads.cmxa; the labelled sub-package
 # resolves to $(ocamllibdir)/nbdkit-labelled; dune builds a plugin; and
 # every plugin built here is served by nbdkit and read by a real client.
+# ocamlfind and dune run with OCAMLFIND_CONF, the findlib configuration of
+# the compiler configure found (tests/findlib.conf.in), and that compiler
+# comes first on PATH (e2e-lib.sh).
 . "$(dirname "$0")/e2e-lib.sh"
-: "${STAGE:?}" "${ocamllibdir:?}"
+: "${STAGE:?}" "${ocamllibdir:?}" "${OCAMLFIND_CONF:?}"
 tool=$top_builddir/tools/nbdocaml-call
 ocamldir=$STAGE$ocamllibdir
 [ -f "$STAGE/.stamp" ] || { echo "Bail out! $STAGE was not staged"; exit 1; }
 
-plan 15
+plan 16
 
 # The staged packages come first; the system's (threads, unix) after.
 export OCAMLPATH=$ocamldir
@@ -30,12 +33,12 @@ mkdir "$tmp/seed" "$tmp/findlib"
 cp "$top_srcdir/examples/ramdisk.ml" "$tmp/seed/"
 cp "$top_srcdir/examples/ramdisk.ml" "$tmp/findlib/"
 (cd "$tmp/seed" && ocamlopt.opt -I "$ocamldir" -output-obj -runtime-variant _pic \
-   -o nbdkit-ramdisk-plugin.so NBDKit.cmx ramdisk.ml -cclib -lnbdkitocaml) > "$tmp/err" 2>&1
+   -o nbdkit-ramdisk-plugin.so NBDKit.cmx ramdisk.ml -cclib -lnbdkitocaml) > "$tmp/seed.err" 2>&1
 (cd "$tmp/findlib" && ocamlfind ocamlopt -package nbdkit -linkpkg \
-   -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml) >> "$tmp/err" 2>&1
+   -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml) > "$tmp/findlib.log" 2>&1
 check "ocamlfind -package nbdkit builds the same plugin as the seed's recipe" \
   cmp "$tmp/seed/nbdkit-ramdisk-plugin.so" "$tmp/findlib/nbdkit-ramdisk-plugin.so" ||
-  diag "$tmp/err"
+  diag "$tmp/seed.err" "$tmp/findlib.log"
 out=$(serve_run "$tmp/findlib/nbdkit-ramdisk-plugin.so" size=2M -- \
         'nbdinfo --size "$uri"; nbdcopy "$uri" - | head -c 45' 2>"$tmp/err")
 is "nbdkit serves it and nbdcopy reads it" "$out" "2097152
@@ -45,10 +48,10 @@ Hello from an nbdkit plugin written in OCaml!" || diag "$tmp/err"
 mkdir "$tmp/threads"
 cp "$top_srcdir/examples/ramdisk.ml" "$tmp/threads/"
 (cd "$tmp/threads" && ocamlfind ocamlopt -package nbdkit,nbdkit.threads -linkpkg \
-   -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml) > "$tmp/err" 2>&1
+   -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml) > "$tmp/threads.log" 2>&1
 out=$(t "$tool" info --json "$tmp/threads/nbdkit-ramdisk-plugin.so" 2>&1 |
       python3 -c 'import json, sys; print(json.load(sys.stdin)["threads"])' 2>&1)
-is "-package nbdkit,nbdkit.threads links threads.cmxa" "$out" True || diag "$tmp/err"
+is "-package nbdkit,nbdkit.threads links threads.cmxa" "$out" True || diag "$tmp/threads.log"
 out=$(serve_run "$tmp/threads/nbdkit-ramdisk-plugin.so" -- 'nbdinfo --size "$uri"' 2>"$tmp/err")
 is "... and nbdkit serves that plugin" "$out" 1048576 || diag "$tmp/err"
 
@@ -59,10 +62,15 @@ is "... and nbdkit serves that plugin" "$out" 1048576 || diag "$tmp/err"
 # lines, not the module.  Once make install installs the real labelled
 # module, LABELLED_EXAMPLE (tests/packaging.mk) names a plugin written
 # against it and that one is built instead.
+# The labelled example (l132_testplugin.ml, nbdkit 1.32's test plugin)
+# uses Unix and Mutex, which nbdkit's recipe links with unix.cmxa and
+# threads.cmxa: here nbdkit.threads.
+labelled_pkgs=nbdkit.labelled,nbdkit.threads
 if [ -f "$ocamldir/nbdkit-labelled/NBDKit.cmx" ]; then
   labdir=$ocamldir
   labelled_src=${LABELLED_EXAMPLE:?the labelled module is installed: set LABELLED_EXAMPLE in tests/packaging.mk}
-  pass "the labelled sub-package is listed once its module is installed"
+  like "the labelled sub-package is listed once its module is installed" \
+    "$tmp/list" "^nbdkit\.labelled +\(version: $PACKAGE_VERSION\)"
 else
   unlike "the labelled sub-package is hidden while its module is not installed" \
     "$tmp/list" "^nbdkit\.labelled "
@@ -71,6 +79,7 @@ else
   mkdir "$labdir/nbdkit-labelled"
   cp "$ocamldir"/NBDKit.cm[ix] "$ocamldir"/NBDKit.o "$labdir/nbdkit-labelled/"
   labelled_src=$top_srcdir/examples/ramdisk.ml
+  labelled_pkgs=nbdkit.labelled
 fi
 is "ocamlfind query nbdkit.labelled: \$(ocamllibdir)/nbdkit-labelled" \
   "$(cd "$(OCAMLPATH=$labdir ocamlfind query nbdkit.labelled)" && pwd -P)" \
@@ -78,7 +87,7 @@ is "ocamlfind query nbdkit.labelled: \$(ocamllibdir)/nbdkit-labelled" \
 mkdir "$tmp/labelled"
 cp "$labelled_src" "$tmp/labelled/plugin.ml"
 (cd "$tmp/labelled" && OCAMLPATH=$labdir ocamlfind ocamlopt -verbose \
-   -package nbdkit.labelled -linkpkg -output-obj -runtime-variant _pic \
+   -package "$labelled_pkgs" -linkpkg -output-obj -runtime-variant _pic \
    -o nbdkit-labelled-plugin.so plugin.ml) > "$tmp/labelled.log" 2>&1
 like "-package nbdkit.labelled compiles against nbdkit-labelled/NBDKit.cmx" \
   "$tmp/labelled.log" "-I [^ ]*nbdkit-labelled .*nbdkit-labelled/NBDKit\.cmx"
@@ -101,5 +110,14 @@ is "nbdkit serves the dune-built plugin: size, read-only, data" "$(echo $out)" \
 out=$(t "$tool" info --json "$so" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["name"], d["thread_model"])')
 is "nbdocaml-call info reads the dune-built plugin" "$out" \
   "pattern serialize_all_requests"
+
+# The META file gives every directory the compiler needs, -I +unix on
+# OCaml 5 included (ramdisk.ml uses Unix.EINVAL; l132_testplugin.ml
+# Unix.getpid and Mutex), so no build above relied on the compiler
+# finding unix.cmi by itself.
+cat "$tmp/findlib.log" "$tmp/threads.log" "$tmp/labelled.log" "$tmp/dune.log" \
+  > "$tmp/all.log"
+unlike "no alert ocaml_deprecated_auto_include from ocamlfind or dune (OCaml $OCAML_VERSION)" \
+  "$tmp/all.log" "ocaml_deprecated_auto_include"
 
 e2e_done

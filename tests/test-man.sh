@@ -7,14 +7,15 @@
 # podchecker; nbdocaml(3) documents every function the header declares
 # (the generated nbdocaml_call_* included) in an entry of its own;
 # nbdocaml-call(1) names every operation and option; NBDKit(3o) every
-# value of ocaml/NBDKit.mli.  A function, callback or value added without
+# value of ocaml/NBDKit.mli and NBDKit-labelled(3o) every value of
+# ocaml/labelled/NBDKit.mli.  A function, callback or value added without
 # documentation fails here.
 set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 CC=${CC:-cc}
 export LC_ALL=C.UTF-8 MANWIDTH=80
-pages="docs/nbdocaml.3 docs/nbdkit-ocaml-plugin.3 docs/NBDKit.3o docs/nbdocaml-call.1"
+pages="docs/nbdocaml.3 docs/nbdkit-ocaml-plugin.3 docs/NBDKit.3o docs/NBDKit-labelled.3o docs/nbdocaml-call.1"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -71,25 +72,27 @@ every_operation_documented () {
   local op missing=0
   for op in $(header_functions | sed -n 's/^nbdocaml_call_//p') \
             --json --hexdump --debug --readonly --fua --may-trim --req-one \
-            --fast-zero --version --help; do
+            --fast-zero --tls --export --version --help; do
     grep -Eq "B<$op>" "$top_srcdir/docs/nbdocaml-call.pod" ||
       { echo "$op is not in docs/nbdocaml-call.pod"; missing=1; }
   done
   [ "$missing" = 0 ]
 }
 
+# every_value_documented MLI PAGE
 every_value_documented () {
   local v missing=0 count=0
-  for v in $(sed -n 's/^val \([a-z_]*\) .*/\1/p' "$top_srcdir/ocaml/NBDKit.mli"); do
+  man -l "$top_builddir/$2" | sed 's/^ *//' > "$tmp/values"
+  for v in $(sed -n 's/^val \([a-z_]*\) .*/\1/p' "$top_srcdir/$1"); do
     count=$((count + 1))
-    grep -q "^val $v " <(man -l "$top_builddir/docs/NBDKit.3o" | sed 's/^ *//') ||
-      { echo "val $v is not in docs/NBDKit.3o"; missing=1; }
+    grep -q "^val $v " "$tmp/values" ||
+      { echo "val $v is not in $2"; missing=1; }
   done
   echo "$count values"
   [ "$missing" = 0 ] && [ "$count" -gt 0 ]
 }
 
-echo "1..12"
+echo "1..15"
 for p in $pages; do
   ok "$p renders with man --warnings and no warning" renders_cleanly "$p"
 done
@@ -99,4 +102,7 @@ done
 ok "the POD sources pass podchecker -warnings" pod_clean
 ok "nbdocaml(3) documents every function of nbdocaml.h" every_function_documented
 ok "nbdocaml-call(1) documents every operation and option" every_operation_documented
-ok "NBDKit(3o) documents every value of NBDKit.mli" every_value_documented
+ok "NBDKit(3o) documents every value of NBDKit.mli" \
+  every_value_documented ocaml/NBDKit.mli docs/NBDKit.3o
+ok "NBDKit-labelled(3o) documents every value of the labelled NBDKit.mli" \
+  every_value_documented ocaml/labelled/NBDKit.mli docs/NBDKit-labelled.3o

@@ -19,8 +19,13 @@ for f in "$libdir/libnbdocaml.so.0" "$libdir/libnbdocaml.so" \
          "$ocamllibdir/NBDKit.cmi" "$ocamllibdir/NBDKit.cmx" \
          "$ocamllibdir/NBDKit.o" "$ocamllibdir/NBDKit.mli" \
          "$ocamllibdir/libnbdkitocaml.a" "$ocamllibdir/nbdkit/META" \
+         "$ocamllibdir/nbdkit-labelled/NBDKit.cmi" \
+         "$ocamllibdir/nbdkit-labelled/NBDKit.cmx" \
+         "$ocamllibdir/nbdkit-labelled/NBDKit.o" \
+         "$ocamllibdir/nbdkit-labelled/NBDKit.mli" \
          "$mandir/man1/nbdocaml-call.1" "$mandir/man3/nbdocaml.3" \
-         "$mandir/man3/nbdkit-ocaml-plugin.3" "$mandir/man3/NBDKit.3o"; do
+         "$mandir/man3/nbdkit-ocaml-plugin.3" "$mandir/man3/NBDKit.3o" \
+         "$mandir/man3/NBDKit-labelled.3o"; do
   [ -e "$s$f" ] || missing+=("$f")
 done
 is "every documented file is installed where it is documented" "${missing[*]-}" ""
@@ -55,11 +60,11 @@ while read -r f; do
 done < <(cd "$s" && find . ! -type d ! -name .stamp)
 is "each installed file is claimed by exactly one Debian package" "${unclaimed[*]-}" ""
 
-out=$(for p in nbdocaml nbdkit-ocaml-plugin NBDKit nbdocaml-call; do
+out=$(for p in nbdocaml nbdkit-ocaml-plugin NBDKit NBDKit-labelled nbdocaml-call; do
         man -M "$s$mandir" -w "$p" 2>&1 | sed "s|^$s$mandir/||"
       done | tr '\n' ' ')
 is "man finds each page by name" "$out" \
-  "man3/nbdocaml.3 man3/nbdkit-ocaml-plugin.3 man3/NBDKit.3o man1/nbdocaml-call.1 "
+  "man3/nbdocaml.3 man3/nbdkit-ocaml-plugin.3 man3/NBDKit.3o man3/NBDKit-labelled.3o man1/nbdocaml-call.1 "
 
 # The staged .pc, header and library, with pkg-config's sysroot support.
 cp "$top_srcdir/examples/host.c" "$tmp/"
@@ -77,7 +82,7 @@ libnbdocaml $PACKAGE_VERSION"
 out=$(LD_LIBRARY_PATH=$s$libdir t "$s$bindir/nbdocaml-call" call "$(plugin e2e_ramdisk)" -- open get_size 2>&1)
 is "... and calls a plugin" "$out" 1048576
 
-is "make uninstall removes every file make install installed" \
+is "make uninstall removes every file make install installed, and our directories" \
   "$(cat "$top_builddir/tests/stage-leftovers" 2>&1)" ""
 
 e2e_done

@@ -5,13 +5,14 @@
 # messages against the library's own (the strings tests/test-errors.c
 # asserts for a C host).
 . "$(dirname "$0")/e2e-lib.sh"
-require_plugin full threads_full api_minimal api_errors
+require_plugin full threads_full api_minimal api_errors r128_testplugin \
+  l132_testplugin
 tool=$top_builddir/tools/nbdocaml-call
 example=$top_builddir/examples/nbdkit-ramdisk-plugin.so
 notocaml=$PLUGINS/api_notocaml.so
 full=$(plugin full)
 
-plan 37
+plan 62
 
 # -- info ------------------------------------------------------------------
 t "$tool" info "$example" > "$tmp/info" 2>&1
@@ -44,6 +45,99 @@ is "info --json: exactly the callbacks of a minimal plugin" "$out" \
 # library's own enumeration, not from a list in the tool.
 n=$(grep -c '^  [a-z_]* *nbdocaml_call_' "$tmp/info" )
 check "info lists what the example registered ($n callbacks)" [ "$n" -eq 9 ]
+
+# What decides how a plugin is driven: its OCaml API, magic_config_key and
+# the OCaml it was built with (configure's, exported by tests/local.mk).
+: "${OCAML_VERSION:?}"
+t "$tool" info "$(plugin r128_testplugin)" > "$tmp/r128.info" 2>&1
+like "info: a 1.28 plugin uses the record API" "$tmp/r128.info" \
+  '^ocaml_api: +record \(nbdkit 1\.16 - 1\.28\)$'
+like "info: its magic_config_key" "$tmp/r128.info" '^magic_config_key: size$'
+like "info: the OCaml it was built with" "$tmp/r128.info" \
+  "^ocaml_version: +${OCAML_VERSION//./\\.}\$"
+like "info: the callbacks of nbdkit 1.22 - 1.30 with their C functions" \
+  "$tmp/r128.info" '^  export_description nbdocaml_call_export_description$'
+like "info: the example has no magic_config_key" "$tmp/info" '^magic_config_key: *$'
+out=$(t "$tool" info --json "$(plugin l132_testplugin)" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["ocaml_api"], d["magic_config_key"], d["ocaml_version"], d["threads"],
+      " ".join(d["callbacks"][13:]))' 2>&1)
+is "info --json: a 1.32 plugin: labelled API, magic key, OCaml version, new callbacks" \
+  "$out" "labelled size $OCAML_VERSION True get_ready after_fork cleanup preconnect list_exports default_export export_description block_size"
+out=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["ocaml_api"], repr(d["magic_config_key"]), d["ocaml_version"])' "$tmp/full.json" 2>&1)
+is "info --json: the seed's API for a 1.16 plugin, no magic key" "$out" \
+  "record '' $OCAML_VERSION"
+
+# -- call: the callbacks nbdkit 1.17 to 1.30 added -------------------------
+# Both generations' test plugins, which log each callback with its
+# arguments: nbdkit's order of start-up, handshake and shut-down, a bare
+# parameter passed under magic_config_key, and the client the tool plays
+# (open --export=NAME --tls) as NBDKit.export_name and is_tls see it.
+for p in r128 l132; do
+  t "$tool" call --debug "$(plugin ${p}_testplugin)" 2M -- get_ready after_fork \
+    preconnect --readonly list_exports --tls default_export \
+    open --readonly --tls --export=disk2 export_description block_size \
+    get_size close cleanup > "$tmp/$p.out" 2> "$tmp/$p.debug"
+  is "$p: list_exports, default_export, export_description, block_size print their results" \
+    "$(cat "$tmp/$p.out")" "disk1	the first disk
+disk2
+disk1
+export disk2 of $p
+512 65536 33554432
+2097152" || diag "$tmp/$p.debug"
+  out=$(sed -n "s/^$p-testplugin: debug: //p" "$tmp/$p.debug" | grep -v '^peer ' | tr '\n' ';')
+  is "$p: nbdkit's order, the bare parameter as size=, readonly, tls and the export name" \
+    "$out" "load;config size=2M;config_complete;get_ready;after_fork forked=false;preconnect readonly=true;list_exports readonly=false tls=true;open readonly=true export=disk2 tls=true;close 1;cleanup;unload;"
+  like "$p: the peer is the tool itself: its uid and gid" "$tmp/$p.debug" \
+    "debug: peer pid=[0-9]+ uid=$(id -u) gid=$(id -g)\$"
+done
+out=$(t "$tool" call "$(plugin r128_testplugin)" -- open export_description 2>&1)
+is "open without --export: the default export name \"\"" "$out" "export  of r128"
+
+# Counts over 2 GiB: a record API plugin is asked about 1 GiB, a labelled
+# one about the whole range (nbdocaml(3), COUNTS).
+for p in r128:1073741824 l132:4294967295; do
+  out=$(t "$tool" call --debug "$(plugin ${p%:*}_testplugin)" -- \
+          open extents 4294967295 0 2>&1 | sed -n 's/^.*debug: extents //p')
+  is "${p%:*}: extents of 4 GiB - 1 reaches the plugin as ${p#*:} bytes" "$out" "${p#*:} 0"
+done
+
+# The new callbacks' errors, as the library reports them.
+t "$tool" call "$(plugin r128_testplugin)" refuse=true -- preconnect \
+  > /dev/null 2> "$tmp/err"
+rc=$?
+is "preconnect refusing a client: the plugin's exception and errno, exit 1" \
+  "$(cat "$tmp/err"; echo "rc=$rc")" 'preconnect: Failure("this client is refused by preconnect")
+nbdocaml-call: errno EACCES (13): Permission denied
+rc=1'
+t "$tool" call "$(plugin r128_testplugin)" nul=true -- list_exports > "$tmp/out" 2> "$tmp/err"
+rc=$?
+is "list_exports with a NUL byte in a name: EINVAL, exit 1, the exports before it printed" \
+  "$(cat "$tmp/out" "$tmp/err"; echo "rc=$rc")" "disk1	the first disk
+list_exports: returned an export name that contains a NUL byte
+nbdocaml-call: errno EINVAL (22): Invalid argument
+rc=1"
+t "$tool" call "$(plugin r128_testplugin)" nul=true -- default_export > "$tmp/out" 2> "$tmp/err"
+is "default_export with a NUL byte: EINVAL" "$(head -1 "$tmp/err")" \
+  "default_export: returned a name that contains a NUL byte"
+t "$tool" call "$(plugin r128_testplugin)" block_size=4096,512,65536 -- open block_size \
+  > "$tmp/out" 2> "$tmp/err"
+is "block_size with minimum > preferred: EINVAL and nothing printed" \
+  "$(cat "$tmp/out" "$tmp/err")" "block_size: returned (4096, 512, 65536): wanted 1 <= minimum <= preferred <= maximum <= 0xffffffff, or all 0
+nbdocaml-call: errno EINVAL (22): Invalid argument"
+out=$(t "$tool" call "$(plugin r128_testplugin)" block_size=0,0,0 -- open block_size 2>&1)
+is "block_size all 0 (no constraints) is valid" "$out" "0 0 0"
+t "$tool" call --debug "$full" 1M -- open > /dev/null 2> "$tmp/err"
+rc=$?
+is "a bare parameter to a plugin without magic_config_key: exit 2" "$rc" 2
+like "... saying so" "$tmp/err" "'1M' is not KEY=VALUE, and .* has no magic_config_key"
+unlike "... before load ran" "$tmp/err" "debug: load"
+t "$tool" call "$full" -- list_exports --export=x > /dev/null 2> "$tmp/err"
+like "--export= belongs to open only" "$tmp/err" "list_exports: unknown option '--export=x'"
 
 # -- call: reading and writing -------------------------------------------
 t "$tool" call "$example" size=1M -- open --readonly pread 512 0 > "$tmp/sector" 2>"$tmp/err"

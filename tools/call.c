@@ -9,7 +9,8 @@
  * operation is dispatched on the kind of its callback, taken from the
  * NBDOCAML_CALLBACKS X-macro through tool_callbacks: a new callback of a
  * known kind needs no change here, a new kind needs one case in
- * parse_op and one in run_op.
+ * parse_op and one in run_op.  The tool answers the plugin's questions
+ * about the client (NBDKit.export_name ...) as tools/client.c says.
  */
 #include <config.h>
 
@@ -27,7 +28,8 @@ struct op {
   const struct tool_callback *cb;
   const char *word;          /* as written on the command line */
   int readonly;              /* --readonly (open and the negotiation calls) */
-  int is_tls;                /* --tls (list_exports, default_export) */
+  int is_tls;                /* --tls (open, list_exports, default_export) */
+  const char *export;        /* open --export=NAME */
   uint32_t flags;            /* NBDOCAML_FLAG_* */
   uint32_t count;
   uint64_t offset;
@@ -73,7 +75,9 @@ takes_flags (enum tool_kind k)
 }
 
 /* open, preconnect, list_exports and default_export take --readonly,
- * the last two --tls as well (what nbdkit passes them). */
+ * the last two --tls as well (what nbdkit passes them); open takes --tls
+ * and --export=NAME, which set what the plugin's NBDKit.is_tls and
+ * NBDKit.export_name report during the connection. */
 static int
 takes_readonly (enum tool_kind k)
 {
@@ -84,7 +88,8 @@ takes_readonly (enum tool_kind k)
 static int
 takes_tls (enum tool_kind k)
 {
-  return k == TOOL_KIND_list_exports || k == TOOL_KIND_default_export;
+  return k == TOOL_KIND_open || k == TOOL_KIND_list_exports ||
+    k == TOOL_KIND_default_export;
 }
 
 /* How many arguments follow an operation of kind k. */
@@ -156,6 +161,10 @@ parse_op (int argc, char **argv, int *i, int *open, struct op *op)
       op->readonly = known = 1;
     if (takes_tls (k) && strcmp (o, "--tls") == 0)
       op->is_tls = known = 1;
+    if (k == TOOL_KIND_open && strncmp (o, "--export=", 9) == 0) {
+      op->export = o + 9;
+      known = 1;
+    }
     for (f = 0; takes_flags (k) && f < G_N_ELEMENTS (flag_options); ++f)
       if (strcmp (o, flag_options[f].option) == 0) {
         op->flags |= flag_options[f].bit;
@@ -322,6 +331,7 @@ run_op (struct session *s, const struct op *op)
             : "unknown");
     return 0;
   case TOOL_KIND_open:
+    tool_client_set (op->export, op->is_tls);
     s->c = fn->open (s->m, op->readonly);
     return s->c == NULL ? tool_library_error () : 0;
   case TOOL_KIND_close: {
@@ -367,10 +377,12 @@ run_op (struct session *s, const struct op *op)
     return fn->preconnect (s->m, op->readonly) == -1
       ? tool_library_error () : 0;
   case TOOL_KIND_list_exports:
+    tool_client_set (NULL, op->is_tls);
     return fn->list_exports (s->m, op->readonly, op->is_tls, print_export,
                              NULL) == -1
       ? tool_library_error () : 0;
   case TOOL_KIND_default_export:
+    tool_client_set (NULL, op->is_tls);
     return print_string (fn->default_export (s->m, op->readonly,
                                              op->is_tls));
   case TOOL_KIND_conn_string:
@@ -395,19 +407,33 @@ debug_to_stderr (void *opaque, const nbdocaml_module *m, const char *msg)
 
 /* nbdkit's start-up sequence: load, config for each KEY=VALUE,
  * config_complete.  Callbacks the plugin lacks are skipped, except
- * config: a parameter given to a plugin that takes none is an error. */
+ * config: a parameter given to a plugin that takes none is an error.  As
+ * with nbdkit, a parameter without '=' is the value of the plugin's
+ * magic_config_key; the plugin must have one (checked before load runs,
+ * since it is a mistake on the command line). */
 static int
 set_up (struct session *s, int nparams, char **params)
 {
+  const char *magic = nbdocaml_module_magic_config_key (s->m);
   int i;
 
+  for (i = 0; i < nparams; ++i)
+    if (strchr (params[i], '=') == NULL && magic[0] == '\0')
+      return tool_usage_error ("call: '%s' is not KEY=VALUE, and %s has "
+                               "no magic_config_key", params[i],
+                               nbdocaml_module_path (s->m));
   if (nbdocaml_module_has (s->m, NBDOCAML_CB_LOAD) &&
       nbdocaml_call_load (s->m) == -1)
     return tool_library_error ();
   for (i = 0; i < nparams; ++i) {
     char *eq = strchr (params[i], '=');
-    *eq = '\0';
-    if (nbdocaml_call_config (s->m, params[i], eq + 1) == -1)
+    const char *key = magic, *value = params[i];
+    if (eq != NULL) {
+      *eq = '\0';
+      key = params[i];
+      value = eq + 1;
+    }
+    if (nbdocaml_call_config (s->m, key, value) == -1)
       return tool_library_error ();
   }
   if (nbdocaml_module_has (s->m, NBDOCAML_CB_CONFIG_COMPLETE) &&
@@ -428,7 +454,7 @@ tool_call (int argc, char **argv)
     { NULL, 0, 0, 0, NULL, NULL, NULL }
   };
   GOptionContext *ctx = g_option_context_new
-    ("PLUGIN.so [KEY=VALUE ...] [-- OPERATION [ARGS] ...]");
+    ("PLUGIN.so [KEY=VALUE|VALUE ...] [-- OPERATION [ARGS] ...]");
   GError *err = NULL;
   struct session s = { NULL, NULL, FALSE };
   struct op *ops;
@@ -455,7 +481,7 @@ tool_call (int argc, char **argv)
     const char *a = argv[2 + nparams];
     if (strcmp (a, "--") == 0)
       break;
-    if (strchr (a, '=') == NULL || a[0] == '=')
+    if (a[0] == '=')
       return tool_usage_error ("call: KEY=VALUE expected, not '%s'", a);
   }
   ops = g_new0 (struct op, argc);
@@ -469,6 +495,10 @@ tool_call (int argc, char **argv)
 
   if (debug)
     nbdocaml_set_debug_handler (debug_to_stderr, NULL);
+  if (tool_client_install () == -1) {
+    g_free (ops);
+    return tool_library_error ();
+  }
   s.hexdump = hexdump;
   s.m = nbdocaml_module_open (argv[1], 0);
   if (s.m == NULL) {

@@ -7,7 +7,10 @@
  * The callbacks are listed by walking the library's enumeration
  * (nbdocaml_callback_name over NBDOCAML_CB_COUNT), so callbacks added to
  * the library appear with no change here.  JSON is written by JSON-GLib,
- * which does the escaping.
+ * which does the escaping.  Besides the metadata, info shows what decides
+ * how the plugin is driven: its OCaml API (record or labelled, which
+ * decides how large requests reach it), its magic_config_key and the
+ * OCaml it was built with (which decides what its last close does).
  */
 #include <config.h>
 
@@ -23,6 +26,30 @@ struct info {
   nbdocaml_module *m;
   const char *thread_model;
 };
+
+/* The generation of nbdkit's OCaml interface the plugin was compiled
+ * against, as info prints it: "record" or "labelled", the names the
+ * documentation uses. */
+static const char *
+ocaml_api_name (int api)
+{
+  switch (api) {
+  case NBDOCAML_OCAML_API_RECORD: return "record";
+  case NBDOCAML_OCAML_API_LABELLED: return "labelled";
+  default: return "unknown";
+  }
+}
+
+/* The nbdkit releases whose OCaml module had that interface. */
+static const char *
+ocaml_api_releases (int api)
+{
+  switch (api) {
+  case NBDOCAML_OCAML_API_RECORD: return "nbdkit 1.16 - 1.28";
+  case NBDOCAML_OCAML_API_LABELLED: return "nbdkit >= 1.30";
+  default: return "?";
+  }
+}
 
 static void
 add_string (JsonBuilder *b, const char *key, const char *value)
@@ -51,6 +78,10 @@ print_json (const struct info *in)
   json_builder_set_member_name (b, "threads");
   json_builder_add_boolean_value (b, nbdocaml_module_has_threads (m));
   add_string (b, "thread_model", in->thread_model);
+  add_string (b, "magic_config_key", nbdocaml_module_magic_config_key (m));
+  add_string (b, "ocaml_api",
+              ocaml_api_name (nbdocaml_module_ocaml_api (m)));
+  add_string (b, "ocaml_version", nbdocaml_module_ocaml_version (m));
   add_string (b, "library_version", nbdocaml_version ());
   json_builder_set_member_name (b, "callbacks");
   json_builder_begin_array (b);
@@ -73,17 +104,21 @@ print_json (const struct info *in)
   return 0;
 }
 
-/* "key: value", continuation lines of a multi-line value indented. */
+/* "key: value", values aligned in a column wide enough for the longest
+ * key ("magic_config_key:"), continuation lines of a multi-line value
+ * indented to it. */
+#define FIELD_WIDTH 18
+
 static void
 print_field (const char *key, const char *value)
 {
   const char *p;
 
-  printf ("%-14s", key);
+  printf ("%-*s", FIELD_WIDTH, key);
   for (p = value; *p; ++p) {
     putchar (*p);
     if (*p == '\n' && p[1] != '\0')
-      printf ("%-14s", "");
+      printf ("%-*s", FIELD_WIDTH, "");
   }
   if (p == value || p[-1] != '\n')
     putchar ('\n');
@@ -93,7 +128,8 @@ static int
 print_text (const struct info *in)
 {
   nbdocaml_module *m = in->m;
-  int cb;
+  gchar *api_text;
+  int cb, api;
 
   print_field ("path:", nbdocaml_module_path (m));
   print_field ("name:", nbdocaml_module_name (m));
@@ -104,6 +140,13 @@ print_text (const struct info *in)
   print_field ("threads:", nbdocaml_module_has_threads (m)
                ? "yes (links threads.cmxa)" : "no");
   print_field ("thread_model:", in->thread_model);
+  print_field ("magic_config_key:", nbdocaml_module_magic_config_key (m));
+  api = nbdocaml_module_ocaml_api (m);
+  api_text = g_strdup_printf ("%s (%s)", ocaml_api_name (api),
+                              ocaml_api_releases (api));
+  print_field ("ocaml_api:", api_text);
+  g_free (api_text);
+  print_field ("ocaml_version:", nbdocaml_module_ocaml_version (m));
   print_field ("library:", nbdocaml_version ());
   printf ("callbacks:\n");
   for (cb = 0; cb < NBDOCAML_CB_COUNT; ++cb)

@@ -2,7 +2,7 @@
 # linked with the installed-to-be libnbdocaml.so like any host program.
 bin_PROGRAMS = tools/nbdocaml-call
 tools_nbdocaml_call_SOURCES = tools/nbdocaml-call.c tools/call.c \
-	tools/info.c tools/hexdump.c tools/tool.h
+	tools/info.c tools/hexdump.c tools/client.c tools/tool.h
 # incompatible-pointer-types is an error so that the table of callbacks
 # (generated from NBDOCAML_CALLBACKS) cannot silently call a function
 # with the wrong signature.

@@ -88,7 +88,7 @@ usage (FILE *fp)
   fprintf (fp,
 "Usage:\n"
 "  nbdocaml-call info [--json] PLUGIN.so\n"
-"  nbdocaml-call call [--hexdump] [--debug] PLUGIN.so [KEY=VALUE ...]\n"
+"  nbdocaml-call call [--hexdump] [--debug] PLUGIN.so [KEY=VALUE|VALUE ...]\n"
 "                     [-- OPERATION [ARGS] ...]\n"
 "  nbdocaml-call --version | --help\n"
 "\n"

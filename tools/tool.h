@@ -102,6 +102,13 @@ const char *tool_thread_model_name (int model);
 /* Write len bytes in "hexdump -C" format, the first at address base. */
 void tool_hexdump (const unsigned char *data, size_t len, uint64_t base);
 
+/* The client the tool plays (tools/client.c): tool_client_install
+ * installs the host hooks that answer NBDKit.export_name, is_tls and the
+ * peer_* helpers (0 or -1); tool_client_set sets the export name (a
+ * string that must outlive the calls) and TLS state they report. */
+int tool_client_install (void);
+void tool_client_set (const char *export, int tls);
+
 /* The subcommands: argv[0] is the subcommand's name. */
 int tool_info (int argc, char **argv);
 int tool_call (int argc, char **argv);
