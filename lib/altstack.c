@@ -10,6 +10,14 @@
  * any plugin, and take it back when the thread exits.  A thread that
  * already has one (the host's own) keeps it.
  *
+ * The same thread-exit handler, which lives here in the host library and
+ * so outlives every plugin, also tells each runtime that the thread is
+ * gone (registry.c), so that a runtime that registered the thread with
+ * systhreads unregisters it.  The plugin's own code cannot do that from a
+ * destructor of its own: the plugin may be unloaded while a thread runs
+ * that destructor.  Every thread that prepares here gets the handler, with
+ * a stack of ours or without one.
+ *
  * Every stack we hand out is also on a list, with the thread that owns
  * it.  A thread's key destructor gives its stack back when the thread
  * exits, but after fork() only the forking thread exists in the child:
@@ -56,12 +64,18 @@ unlink_stack (struct altstack *a)
     a->next->prev = a->prev;
 }
 
+/* The key's value for a thread that kept its own alternate stack. */
+static const char no_stack_of_ours;
+
 static void
 thread_exit (void *p)
 {
   struct altstack *a = p;
   stack_t ss;
 
+  nbdocaml_internal_leave_runtimes ();
+  if (p == &no_stack_of_ours)
+    return;
   if (sigaltstack (NULL, &ss) == 0 && ss.ss_sp == STACK_OF (a) &&
       !(ss.ss_flags & SS_DISABLE)) {
     ss.ss_flags = SS_DISABLE;
@@ -134,11 +148,14 @@ nbdocaml_internal_prepare_thread_slow (void)
   stack_t ss;
 
   nbdocaml_internal_thread_ready = 1;
-  if (sigaltstack (NULL, &ss) == -1 || !(ss.ss_flags & SS_DISABLE))
-    return;
   pthread_once (&key_once, make_key);
-  if (!have_key || (a = malloc (sizeof *a + ALTSTACK_SIZE)) == NULL)
+  if (!have_key)
     return;
+  if (sigaltstack (NULL, &ss) == -1 || !(ss.ss_flags & SS_DISABLE) ||
+      (a = malloc (sizeof *a + ALTSTACK_SIZE)) == NULL) {
+    pthread_setspecific (key, (void *) &no_stack_of_ours);
+    return;
+  }
   a->owner = pthread_self ();
   ss.ss_sp = STACK_OF (a);
   ss.ss_size = ALTSTACK_SIZE;
@@ -155,6 +172,7 @@ nbdocaml_internal_prepare_thread_slow (void)
   stacks = a;
   pthread_mutex_unlock (&list_lock);
   if (pthread_setspecific (key, a) != 0) {
+    pthread_setspecific (key, (void *) &no_stack_of_ours);
     ss.ss_flags = SS_DISABLE;
     sigaltstack (&ss, NULL);
     pthread_mutex_lock (&list_lock);

@@ -82,6 +82,13 @@ struct nbdocaml_glue {
    * up, loaded, for the next open of the same file. */
   void (*stop) (void);
   int parks;
+  /* The calling thread is exiting: unregister it from this runtime if it
+   * registered itself on a call (threads.cmxa), and forget it.  A no-op
+   * for a thread that never called.  The host calls it from its own
+   * thread-exit handler for every runtime it has, with its list of
+   * runtimes locked, so that none stops (and is unloaded) meanwhile: the
+   * plugin's own code must not hold a pthread key destructor. */
+  void (*thread_exit) (void);
   /* The OCaml version the plugin was built with, "5.3.0". */
   const char *ocaml_version;
   /* Flush OCaml's stdout and stderr buffers. */

@@ -37,6 +37,9 @@ GLUE_HIDDEN void nbdocaml_internal_threads_live (int live);
 /* 1 when this runtime is never shut down once started (OCaml 5): see
  * parks in glue-abi.h. */
 GLUE_HIDDEN extern const int nbdocaml_internal_runtime_parks;
+/* The calling thread exits: unregister it if it registered itself with
+ * this runtime (the table's thread_exit). */
+GLUE_HIDDEN void nbdocaml_internal_thread_exit (void);
 /* After caml_shutdown. */
 GLUE_HIDDEN void nbdocaml_internal_release_at_shutdown (void);
 GLUE_HIDDEN void nbdocaml_internal_threads_fini (void);

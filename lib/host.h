@@ -98,8 +98,12 @@ HOST_INTERNAL void nbdocaml_internal_debug_message (nbdocaml_module *m,
 /* hooks.c: the services the glue's NBDKit helpers call outside nbdkit. */
 HOST_INTERNAL extern const struct nbdocaml_glue_host nbdocaml_internal_host;
 
+/* registry.c: the calling thread exits; every runtime forgets it. */
+HOST_INTERNAL void nbdocaml_internal_leave_runtimes (void);
+
 /* altstack.c: make sure the calling thread has an alternate signal stack
- * before it runs OCaml code; cheap after the first call. */
+ * before it runs OCaml code, and that the runtimes hear of its exit;
+ * cheap after the first call. */
 HOST_INTERNAL extern __thread int nbdocaml_internal_thread_ready;
 HOST_INTERNAL void nbdocaml_internal_prepare_thread_slow (void);
 static inline void

@@ -31,6 +31,10 @@ struct runtime {
   void *dl;
   struct nbdocaml_glue *g;
   unsigned refs;
+  /* Exiting threads telling this runtime they are gone (thread_exit),
+   * which they do without runtimes_lock held: it must not stop before
+   * they are done. */
+  unsigned exiting;
   /* OCaml installs a SIGSEGV handler (for Stack_overflow) at startup and
    * never removes it; after dlclose it would point at unmapped code.  We
    * remember what was there before and what OCaml put there. */
@@ -38,7 +42,30 @@ struct runtime {
 };
 
 static pthread_mutex_t runtimes_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t exits_done = PTHREAD_COND_INITIALIZER;
 static struct runtime *runtimes;
+
+/* After fork only the forking thread is left: the other threads' exits
+ * in progress will never finish, and runtimes_lock may have been taken by
+ * one of them. */
+static void
+fork_child (void)
+{
+  struct runtime *rt;
+
+  pthread_mutex_init (&runtimes_lock, NULL);
+  pthread_cond_init (&exits_done, NULL);
+  for (rt = runtimes; rt; rt = rt->next)
+    rt->exiting = 0;
+}
+
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void
+install_fork_handler (void)
+{
+  pthread_atfork (NULL, NULL, fork_child);
+}
 
 static int
 same_handler (const struct sigaction *a, const struct sigaction *b)
@@ -190,6 +217,7 @@ nbdocaml_module_open (const char *path, unsigned flags)
   atomic_init (&m->calls, 0);
   atomic_init (&m->closing, 0);
 
+  pthread_once (&fork_once, install_fork_handler);
   pthread_mutex_lock (&runtimes_lock);
   /* An object that is already loaded under this name is used as it is,
    * even if its file is gone since (nbdkit's cc plugin deletes the .so it
@@ -262,6 +290,8 @@ nbdocaml_module_close (nbdocaml_module *m)
   if (--rt->refs == 0 && rt->g->parks)
     rt->g->stop ();             /* flushes; the runtime stays listed */
   else if (rt->refs == 0) {
+    while (rt->exiting > 0)
+      pthread_cond_wait (&exits_done, &runtimes_lock);
     for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)
       ;
     *pp = rt->next;
@@ -280,6 +310,31 @@ nbdocaml_module_close (nbdocaml_module *m)
 
 /* The glue keeps C copies of the strings for as long as its runtime is
  * up, which is at least as long as any handle on it. */
+void
+nbdocaml_internal_leave_runtimes (void)
+{
+  struct runtime *first, *rt;
+
+  /* Each runtime is marked as having an exit in progress, so that it does
+   * not stop (and its .so go) while its thread_exit runs; the lock itself
+   * is not held meanwhile, because unregistering a thread may wait for
+   * the calls in flight, and a fork or a close must not wait for that.
+   * Runtimes are only ever added at the head of the list, and a marked one
+   * is never removed, so the list from first on stays as it was. */
+  pthread_mutex_lock (&runtimes_lock);
+  first = runtimes;
+  for (rt = first; rt; rt = rt->next)
+    rt->exiting++;
+  pthread_mutex_unlock (&runtimes_lock);
+  for (rt = first; rt; rt = rt->next)
+    rt->g->thread_exit ();
+  pthread_mutex_lock (&runtimes_lock);
+  for (rt = first; rt; rt = rt->next)
+    rt->exiting--;
+  pthread_cond_broadcast (&exits_done);
+  pthread_mutex_unlock (&runtimes_lock);
+}
+
 static const char *
 module_string (const nbdocaml_module *m, int which)
 {

@@ -52,8 +52,6 @@ static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);
   int (*thread_unregister) (void);
-  int have_key;
-  pthread_key_t key;                    /* its destructor cleans up */
   pthread_mutex_t lock;                 /* used when !threads */
   pthread_rwlock_t gate;                /* used when threads */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -75,12 +73,13 @@ detect_threads (void)
   st.threads = st.thread_register && st.thread_unregister;
 }
 
-/* A registered thread exits: systhreads wants it unregistered, without
- * the runtime held. */
-static void
-thread_exit (void *unused)
+/* A thread that called into this runtime exits (the host calls this from
+ * its own thread-exit handler, runtime list locked, so the runtime cannot
+ * stop meanwhile): systhreads wants it unregistered, without the runtime
+ * held. */
+void
+nbdocaml_internal_thread_exit (void)
 {
-  (void) unused;
   if (self.registered && st.thread_unregister) {
     pthread_rwlock_wrlock (&st.gate);
     st.thread_unregister ();
@@ -99,8 +98,6 @@ register_thread (void)
   if (st.threads)
     self.registered = st.thread_register ();
   self.ready = 1;
-  if (self.registered && st.have_key)
-    pthread_setspecific (st.key, &self);
 }
 
 static void
@@ -136,9 +133,6 @@ nbdocaml_internal_threads_init (void)
   detect_threads ();
   if (st.threads && init_gate () == -1)
     return -1;
-  if (pthread_key_create (&st.key, thread_exit) != 0)
-    return -1;
-  st.have_key = 1;
   return st.threads;
 }
 
@@ -160,8 +154,6 @@ nbdocaml_internal_threads_started (void)
 void
 nbdocaml_internal_threads_fini (void)
 {
-  /* st.key goes with the other keys made since the start (keys.c). */
-  st.have_key = 0;
   if (st.threads)
     pthread_rwlock_destroy (&st.gate);
 }

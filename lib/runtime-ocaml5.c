@@ -55,8 +55,6 @@ static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);
   int (*thread_unregister) (void);
-  int have_key;
-  pthread_key_t key;                    /* its destructor unregisters */
   pthread_mutex_t lock;                 /* used when !threads */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -118,13 +116,13 @@ forget_signal_stack (void)
   self.stack = NULL;
 }
 
-/* A registered thread exits: systhreads wants it unregistered, without
- * the runtime held (caml_c_thread_unregister takes it itself), and frees
- * its signal stack then. */
-static void
-thread_exit (void *unused)
+/* A thread that called into this runtime exits (the host calls this from
+ * its own thread-exit handler, runtime list locked): systhreads wants it
+ * unregistered, without the runtime held (caml_c_thread_unregister takes
+ * it itself), and frees its signal stack then. */
+void
+nbdocaml_internal_thread_exit (void)
 {
-  (void) unused;
   if (self.registered && st.thread_unregister) {
     forget_signal_stack ();
     st.thread_unregister ();
@@ -139,11 +137,8 @@ prepare_thread (void)
   if (st.threads) {
     /* 0 for a thread systhreads already knows (made by Thread.create). */
     self.registered = st.thread_register ();
-    if (self.registered) {
+    if (self.registered)
       note_signal_stack ();
-      if (st.have_key)
-        pthread_setspecific (st.key, &self);
-    }
   }
   else
     caml_init_domain_self (0);
@@ -158,9 +153,6 @@ nbdocaml_internal_threads_init (void)
   st.thread_unregister =
     (int (*) (void)) nbdocaml_internal_own_symbol ("caml_c_thread_unregister");
   st.threads = st.thread_register && st.thread_unregister;
-  if (pthread_key_create (&st.key, thread_exit) != 0)
-    return -1;
-  st.have_key = 1;
   return st.threads;
 }
 
@@ -178,8 +170,8 @@ nbdocaml_internal_threads_started (void)
 void
 nbdocaml_internal_threads_fini (void)
 {
-  /* st.key goes with the other keys made since the start (keys.c). */
-  st.have_key = 0;
+  /* Nothing: an OCaml 5 runtime is only ever shut down when its start
+   * failed, and then the .so goes away with all of this. */
 }
 
 void

@@ -74,7 +74,7 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
   threads = nbdocaml_internal_threads_init ();
   if (threads == -1) {
     err->errnum = EAGAIN;
-    snprintf (err->msg, sizeof err->msg, "pthread_key_create failed");
+    snprintf (err->msg, sizeof err->msg, "cannot create the lock that serialises thread registration");
     return -1;
   }
   nbdocaml_internal_table.has_threads = threads;
@@ -190,6 +190,7 @@ struct nbdocaml_glue nbdocaml_internal_table = {
   .size = sizeof (struct nbdocaml_glue),
   .start = glue_start,
   .stop = glue_stop,
+  .thread_exit = nbdocaml_internal_thread_exit,
   .ocaml_version = OCAML_VERSION,
   .flush = glue_flush,
   .string = nbdocaml_internal_string,
