@@ -407,13 +407,20 @@ NBDOCAML_API int nbdocaml_set_host_hooks (
  *                                      uint32_t flags)  (trim, zero, cache)
  *   extents       int nbdocaml_call_extents (c, count, offset, flags,
  *                                      nbdocaml_extent_fn add, void *opaque)
- *                 calls add once per extent the plugin returned, in order;
- *                 add returning -1 stops and fails the call (errno kept).
- *                 As nbdkit does, it fails with EINVAL when the plugin
- *                 returns no extents, a negative offset or length, or an
- *                 extent that does not start where the previous one ended;
- *                 empty extents are skipped.  Extents past the requested
- *                 range or the end of the disk are passed on as they are.
+ *                 calls add once per extent the plugin returned, in order,
+ *                 offsets and lengths in bytes (the plugin's int64s read
+ *                 as uint64s, as a C plugin passes them); add returning -1
+ *                 stops and fails the call (errno kept).  It accepts and
+ *                 refuses exactly what nbdkit 1.32's nbdkit_add_extent
+ *                 does for a C plugin: each extent must start where the
+ *                 previous one ended, empty ones included (else ERANGE);
+ *                 empty extents, and those ending before offset, are not
+ *                 passed on; the first one covering offset must not start
+ *                 after it (else ERANGE) and is passed on cut to start at
+ *                 offset; without one covering offset the call fails with
+ *                 EINVAL.  Extents past the requested range or the end of
+ *                 the disk are passed on as they are (nbdkit cuts them to
+ *                 the disk).
  *
  * COUNTS.  Every count up to UINT32_MAX is accepted, whatever the OCaml API
  * of the plugin (nbdocaml_module_ocaml_api).  The labelled API (nbdkit >=

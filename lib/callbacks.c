@@ -441,8 +441,6 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
   CAMLparam0 ();
   CAMLlocal5 (n, off, fl, rv, e);
   value args[4];
-  int64_t next = 0;
-  unsigned added = 0;
 
   n = count_value (count);
   off = caml_copy_int64 ((int64_t) offset);
@@ -452,49 +450,28 @@ extents_locked (struct glue_conn *c, uint32_t count, uint64_t offset,
   if (Is_exception_result (rv))
     CAMLreturnT (int, -1);
 
-  /* The rules nbdkit applies, so that every host gets well-formed
-   * extents: at least one, none negative, each starting where the previous
-   * one ended; empty ones are skipped.  add is host code: it must not call
+  /* Every extent goes to the host as the plugin returned it, its int64s
+   * read as the uint64s a C plugin would pass to nbdkit_add_extent, even
+   * empty ones: the host library applies nbdkit's rules (dispatch.c), and
+   * nbdkit itself applies them again.  add is host code: it must not call
    * back into this module, but it runs no OCaml code, so walking the list
    * around it is safe. */
   for (; rv != Val_emptylist; rv = Field (rv, 1)) {
-    int64_t eoff, elen;
+    uint64_t eoff, elen;
     uint32_t type;
 
     e = Field (rv, 0);
-    eoff = Int64_val (Field (e, 0));
-    elen = Int64_val (Field (e, 1));
+    eoff = (uint64_t) Int64_val (Field (e, 0));
+    elen = (uint64_t) Int64_val (Field (e, 1));
     type = (Bool_val (Field (e, 2)) ? NBDOCAML_EXTENT_HOLE : 0) |
            (Bool_val (Field (e, 3)) ? NBDOCAML_EXTENT_ZERO : 0);
-    if (eoff < 0 || elen < 0 || elen > INT64_MAX - eoff) {
-      result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
-                    "returned an extent with offset %" PRIi64 " and length %"
-                    PRIi64, eoff, elen);
-      CAMLreturnT (int, -1);
-    }
-    if (elen == 0)
-      continue;
-    if (added > 0 && eoff != next) {
-      result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
-                    "returned extents that are not contiguous: one starts at "
-                    "%" PRIi64 ", the previous one ended at %" PRIi64,
-                    eoff, next);
-      CAMLreturnT (int, -1);
-    }
     errno = 0;
-    if (add (opaque, (uint64_t) eoff, (uint64_t) elen, type) == -1) {
+    if (add (opaque, eoff, elen, type) == -1) {
       result_error (NBDOCAML_CB_EXTENTS, errno ? errno : EINVAL, err,
-                    "the host rejected the extent at offset %" PRIi64
-                    " length %" PRIi64, eoff, elen);
+                    "the host rejected the extent at offset %" PRIu64
+                    " length %" PRIu64, eoff, elen);
       CAMLreturnT (int, -1);
     }
-    next = eoff + elen;
-    added++;
-  }
-  if (added == 0) {
-    result_error (NBDOCAML_CB_EXTENTS, EINVAL, err,
-                  "returned no extents");
-    CAMLreturnT (int, -1);
   }
   CAMLreturnT (int, 0);
 }

@@ -304,8 +304,7 @@ call_extents (nbdocaml_conn *c, int cb, uint32_t count, uint64_t offset,
     return fail (cb, EINVAL, "the add function is NULL");
   if (count > max_count (c->m))
     count = NBDOCAML_RECORD_MAX_PIECE;
-  return c->m->g->extents (c->gc, count, offset, flags, add, opaque,
-                           nbdocaml_internal_error ());
+  return nbdocaml_internal_extents (c, count, offset, flags, add, opaque);
 }
 
 /* -- the callbacks around a client's handshake (0.2.0) ----------------- */

@@ -98,6 +98,13 @@ HOST_INTERNAL void nbdocaml_internal_debug_message (nbdocaml_module *m,
 /* hooks.c: the services the glue's NBDKit helpers call outside nbdkit. */
 HOST_INTERNAL extern const struct nbdocaml_glue_host nbdocaml_internal_host;
 
+/* extents.c: the glue's extents call, with nbdkit's rules applied to
+ * what the plugin returned before add sees it. */
+HOST_INTERNAL int nbdocaml_internal_extents (nbdocaml_conn *c, uint32_t count,
+                                             uint64_t offset, uint32_t flags,
+                                             nbdocaml_extent_fn add,
+                                             void *opaque);
+
 /* registry.c: the calling thread exits; every runtime forgets it. */
 HOST_INTERNAL void nbdocaml_internal_leave_runtimes (void);
 

@@ -3,7 +3,7 @@
 # tests/e2e-*.sh prints TAP; tests/e2e-lib.sh holds their shared helpers.
 # The plugins are built by the pattern rules of tests/local.mk.
 
-E2E_PLUGINS = e2e_ramdisk e2e_short e2e_flags e2e_example e2e_raise_at_load \
+E2E_PLUGINS = extents_ml e2e_ramdisk e2e_short e2e_flags e2e_example e2e_raise_at_load \
 	e2e_noregister e2e_nopread e2e_noname e2e_twice
 
 check_DATA += $(E2E_PLUGINS:%=tests/plugins/nbdkit-%-plugin.so) \
@@ -29,8 +29,17 @@ E2E_TESTS = \
 	tests/e2e-example.sh \
 	tests/e2e-parse.sh \
 	tests/e2e-shutdown.sh \
-	tests/e2e-cc.sh
+	tests/e2e-cc.sh \
+	tests/e2e-extents-rules.sh
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)
 
+
+# The C twin of extents_ml.ml, an ordinary nbdkit plugin (not through
+# libtool, which would hide it in .libs).
+check_DATA += tests/plugins/nbdkit-extents_c-plugin.so
+EXTRA_DIST += tests/plugins/extents_c.c
+CLEANFILES += tests/plugins/nbdkit-extents_c-plugin.so
+tests/plugins/nbdkit-extents_c-plugin.so: tests/plugins/extents_c.c
+	$(AM_V_CC)$(CC) $(CFLAGS) $(NBDKIT_CFLAGS) -Wall -shared -fPIC -o $@ $<
