@@ -297,13 +297,18 @@ glue_conn_int (int cb, void *gc, struct nbdocaml_error_buf *err)
  * The plugin may keep a reference past the call, so afterwards the array
  * is emptied: dimension 0 and no data, which makes every bounds-checked
  * access raise Invalid_argument instead of touching memory the caller has
- * reused.  (Unchecked accesses and sub-arrays taken during the call are not
- * covered; NBDKit.mli says so.) */
+ * reused, and NBDKit's own functions on buffers refuse a NULL data pointer
+ * (primitives.c).  A lent buffer is never NULL, even when empty, so that
+ * NULL always means "kept past its call".  (Unchecked accesses and
+ * sub-arrays taken during the call are not covered; NBDKit.mli says
+ * what happens to them.) */
+static char empty_buffer[1];
+
 static value
 wrap_buffer (void *buf, uint32_t count)
 {
-  return caml_ba_alloc_dims (CAML_BA_CHAR | CAML_BA_C_LAYOUT, 1, buf,
-                             (intnat) count);
+  return caml_ba_alloc_dims (CAML_BA_CHAR | CAML_BA_C_LAYOUT, 1,
+                             count ? buf : empty_buffer, (intnat) count);
 }
 
 static void

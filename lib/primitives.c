@@ -341,8 +341,20 @@ nbdocaml_glue_read_password (value strv)
 }
 
 /* Blits between Bigarrays and strings or bytes, for the _buf callbacks.
- * Bounds are checked against the array's current dimension, which is 0
- * once the call that lent the buffer has returned. */
+ * A buffer kept past the call that lent it has no data (callbacks.c):
+ * refused with a message that says so.  Bounds are checked against the
+ * array's current dimension. */
+static void
+check_live (const char *fn, value ba)
+{
+  if (Caml_ba_array_val (ba)->data == NULL) {
+    char msg[160];
+    snprintf (msg, sizeof msg, "NBDKit.%s: the buffer is no longer valid "
+              "(it was kept past the call that lent it)", fn);
+    caml_invalid_argument (msg);
+  }
+}
+
 static void
 check_blit (const char *fn, intnat srclen, intnat srcoff, intnat dstlen,
             intnat dstoff, intnat len)
@@ -355,19 +367,37 @@ check_blit (const char *fn, intnat srclen, intnat srcoff, intnat dstlen,
   }
 }
 
+static value
+blit_in (const char *fn, value src, value srcoff, value dst, value dstoff,
+         value len)
+{
+  struct caml_ba_array *ba = Caml_ba_array_val (dst);
+
+  check_live (fn, dst);
+  check_blit (fn, caml_string_length (src), Long_val (srcoff),
+              ba->dim[0], Long_val (dstoff), Long_val (len));
+  memcpy ((char *) ba->data + Long_val (dstoff),
+          String_val (src) + Long_val (srcoff), Long_val (len));
+  return Val_unit;
+}
+
 value nbdocaml_glue_blit_from_string (value src, value srcoff, value dst,
                                       value dstoff, value len);
 value
 nbdocaml_glue_blit_from_string (value src, value srcoff, value dst,
                                 value dstoff, value len)
 {
-  struct caml_ba_array *ba = Caml_ba_array_val (dst);
+  return blit_in ("blit_from_string", src, srcoff, dst, dstoff, len);
+}
 
-  check_blit ("blit_from_string", caml_string_length (src), Long_val (srcoff),
-              ba->dim[0], Long_val (dstoff), Long_val (len));
-  memcpy ((char *) ba->data + Long_val (dstoff),
-          String_val (src) + Long_val (srcoff), Long_val (len));
-  return Val_unit;
+/* Bytes and strings have the same representation. */
+value nbdocaml_glue_blit_from_bytes (value src, value srcoff, value dst,
+                                     value dstoff, value len);
+value
+nbdocaml_glue_blit_from_bytes (value src, value srcoff, value dst,
+                               value dstoff, value len)
+{
+  return blit_in ("blit_from_bytes", src, srcoff, dst, dstoff, len);
 }
 
 value nbdocaml_glue_blit_to_bytes (value src, value srcoff, value dst,
@@ -378,11 +408,22 @@ nbdocaml_glue_blit_to_bytes (value src, value srcoff, value dst,
 {
   struct caml_ba_array *ba = Caml_ba_array_val (src);
 
+  check_live ("blit_to_bytes", src);
   check_blit ("blit_to_bytes", ba->dim[0], Long_val (srcoff),
               caml_string_length (dst), Long_val (dstoff), Long_val (len));
   memcpy (Bytes_val (dst) + Long_val (dstoff),
           (char *) ba->data + Long_val (srcoff), Long_val (len));
   return Val_unit;
+}
+
+value nbdocaml_glue_buf_to_string (value buf);
+value
+nbdocaml_glue_buf_to_string (value buf)
+{
+  struct caml_ba_array *ba = Caml_ba_array_val (buf);
+
+  check_live ("buf_to_string", buf);
+  return caml_alloc_initialized_string (ba->dim[0], ba->data);
 }
 
 /* The anchors: referring to these symbols from this object pulls their

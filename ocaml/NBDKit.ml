@@ -135,12 +135,8 @@ external api_version : unit -> int = "nbdocaml_glue_api_version"
    its own, since OCaml's stdout buffer is separate from C's. *)
 let register_plugin p = register_c 1 p (fun () -> flush stdout; flush stderr)
 
-let blit_from_bytes src srcoff dst dstoff len =
-  blit_from_string (Bytes.unsafe_to_string src) srcoff dst dstoff len
-
-let buf_to_string b =
-  let s = Bytes.create (Bigarray.Array1.dim b) in
-  blit_to_bytes b 0 s 0 (Bytes.length s);
-  Bytes.unsafe_to_string s
+external blit_from_bytes : bytes -> int -> buf -> int -> int -> unit
+  = "nbdocaml_glue_blit_from_bytes"
+external buf_to_string : buf -> string = "nbdocaml_glue_buf_to_string"
 
 let debug fmt = Printf.ksprintf debug_c fmt

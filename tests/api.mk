@@ -56,11 +56,12 @@ api_threads_plugins = errors sleep
 # callbacks; test-calls uses it.
 check_DATA += $(api_plugins:%=tests/plugins/nbdkit-api_%-plugin.so) \
 	tests/plugins/nbdkit-bufdisk-plugin.so \
+	tests/plugins/nbdkit-keptbuf-plugin.so \
 	$(api_threads_plugins:%=tests/plugins/nbdkit-threads_api_%-plugin.so) \
 	tests/plugins/api_notocaml.so
 EXTRA_DIST += $(api_plugins:%=tests/plugins/api_%.ml) \
 	tests/plugins/threads_api_sleep.ml tests/plugins/api_notocaml.c \
-	tests/plugins/bufdisk.ml
+	tests/plugins/bufdisk.ml tests/plugins/keptbuf.ml
 CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so
 
 # A shared object that the dynamic loader accepts but that is not an OCaml

@@ -594,6 +594,61 @@ test_buf_callbacks (void)
   g_rand_free (rand);
 }
 
+/* Each rule NBDKit.mli gives for a buffer kept past its call, tried by
+ * keptbuf's next pread_buf on the buffer of the one before. */
+static void
+test_kept_buffer_rules (void)
+{
+  static const char *const expected[] = {
+    "dim: 0",
+    "get: Invalid_argument index out of bounds",
+    "set: Invalid_argument index out of bounds",
+    "sub: Invalid_argument Bigarray.sub: bad sub-array",
+    "fill: done",
+    "blit from a non-empty array: Invalid_argument Bigarray.blit: dimension mismatch",
+    "blit_from_string: Invalid_argument NBDKit.blit_from_string: the buffer "
+    "is no longer valid (it was kept past the call that lent it)",
+    "blit_from_bytes: Invalid_argument NBDKit.blit_from_bytes: the buffer "
+    "is no longer valid (it was kept past the call that lent it)",
+    "blit_to_bytes: Invalid_argument NBDKit.blit_to_bytes: the buffer "
+    "is no longer valid (it was kept past the call that lent it)",
+    "buf_to_string: Invalid_argument NBDKit.buf_to_string: the buffer "
+    "is no longer valid (it was kept past the call that lent it)",
+  };
+  struct fixture f;
+  nbdocaml_conn *c;
+  char first[16], second[16], empty[1];
+  size_t i;
+
+  fixture_open (&f, "keptbuf");
+  g_assert_cmpint (nbdocaml_call_config (f.m, "write_through_sub", "1"), ==, 0);
+  c = open_conn (f.m, 0);
+  memset (first, '-', sizeof first);
+  g_assert_cmpint (nbdocaml_call_pread_buf (c, first, sizeof first, 0, 0), ==, 0);
+  g_assert_cmpmem (first, 4, "rrrr", 4);
+  memset (second, '-', sizeof second);
+  collector_clear (&f.col);
+  g_assert_cmpint (nbdocaml_call_pread_buf (c, second, sizeof second, 0, 0), ==, 0);
+  for (i = 0; i < G_N_ELEMENTS (expected); ++i)
+    if (collector_count (&f.col, expected[i]) != 1)
+      g_error ("missing debug message: %s", expected[i]);
+  /* fill on the kept buffer did nothing: the first buffer is intact but
+   * for what went through the kept sub-array, which still points at it. */
+  g_assert_cmpmem (first, 8, "KEPTrrrr", 8);
+  g_assert_cmpmem (second, 4, "rrrr", 4);
+
+  /* A zero-length read lends a valid, empty buffer. */
+  collector_clear (&f.col);
+  g_assert_cmpint (nbdocaml_call_pread_buf (c, empty, 0, 0, 0), ==, 0);
+  g_assert_cmpuint (collector_count (&f.col, "empty: dim 0, string \"\""),
+                    ==, 1);
+  g_assert_cmpint (nbdocaml_call_pread_buf (c, NULL, 0, 0, 0), ==, 0);
+  g_assert_cmpuint (collector_count (&f.col, "empty: dim 0, string \"\""),
+                    ==, 2);
+  nbdocaml_call_close (c);
+  fixture_close (&f);
+}
+
 static void
 test_buf_not_registered (void)
 {
@@ -917,6 +972,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/calls/buf-callbacks", test_buf_callbacks);
   g_test_add_func ("/calls/buf-not-registered-enotsup",
                    test_buf_not_registered);
+  g_test_add_func ("/calls/kept-buffer-rules", test_kept_buffer_rules);
   g_test_add_func ("/calls/unregistered-enotsup", test_unregistered_enotsup);
   g_test_add_func ("/calls/null-handles-einval", test_null_handles_einval);
   g_test_add_func ("/calls/out-of-range-einval", test_out_of_range_einval);

@@ -151,12 +151,8 @@ external blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
   = "nbdocaml_glue_blit_to_bytes"
 external debug_c : string -> unit = "nbdocaml_glue_debug"
 
-let blit_from_bytes src srcoff dst dstoff len =
-  blit_from_string (Bytes.unsafe_to_string src) srcoff dst dstoff len
-
-let buf_to_string b =
-  let s = Bytes.create (Bigarray.Array1.dim b) in
-  blit_to_bytes b 0 s 0 (Bytes.length s);
-  Bytes.unsafe_to_string s
+external blit_from_bytes : bytes -> int -> buf -> int -> int -> unit
+  = "nbdocaml_glue_blit_from_bytes"
+external buf_to_string : buf -> string = "nbdocaml_glue_buf_to_string"
 
 let debug fmt = Printf.ksprintf debug_c fmt

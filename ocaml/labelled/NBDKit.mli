@@ -76,12 +76,25 @@ type thread_model =
 
 type buf = (char, Bigarray.int8_unsigned_elt, Bigarray.c_layout) Bigarray.Array1.t
 (** The caller's memory, lent to [?pread_buf] and [?pwrite_buf] without a
-    copy.  It is valid only during the call: afterwards its length
-    becomes 0, so a kept reference raises [Invalid_argument] on any
-    checked access.  Unchecked accesses ([unsafe_get], [unsafe_set]) and
-    sub-arrays ([Bigarray.Array1.sub]) taken during the call still point
-    at the old memory: never use them after returning.
-    (libnbdocaml 0.1) *)
+    copy (an empty buffer when the count is 0).
+    It is valid only during the call.  Afterwards, a reference the plugin
+    kept sees a buffer of length 0 with no memory behind it:
+    - [Bigarray.Array1.dim] is 0;
+    - checked accesses ([get], [set], [.{i}], [sub] of a non-empty range,
+      [blit] with a non-empty source or destination) raise
+      [Invalid_argument], as on any empty array;
+    - [fill], and [blit] between empty arrays, do nothing;
+    - {!blit_from_string}, {!blit_from_bytes}, {!blit_to_bytes} and
+      {!buf_to_string} raise [Invalid_argument] saying that the buffer is
+      no longer valid;
+    - unchecked accesses ([unsafe_get], [unsafe_set]) are out of bounds:
+      undefined behaviour, as on any array (in practice the server
+      crashes);
+    - a sub-array taken during the call ([Bigarray.Array1.sub]) is a
+      separate array that still points at the caller's memory, which the
+      caller has reused by then: reading or writing it after the call
+      returns touches someone else's data.  Never keep one. 
+    (libnbdocaml 0.1; the rules for kept buffers 0.2) *)
 
 val register_plugin :
   name: string ->
@@ -272,7 +285,8 @@ val debug : ('a, unit, string, unit) format4 -> 'a
 (** {2 Copying between buffers and strings}
 
     Bounds-checked copies for [?pread_buf] and [?pwrite_buf]; each raises
-    [Invalid_argument] when a range does not fit.  (libnbdocaml 0.1) *)
+    [Invalid_argument] when a range does not fit, or when the buffer was
+    kept past the call that lent it.  (libnbdocaml 0.1) *)
 
 val blit_from_string : string -> int -> buf -> int -> int -> unit
 (** [blit_from_string src srcoff dst dstoff len] *)
@@ -284,4 +298,5 @@ val blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
 (** [blit_to_bytes src srcoff dst dstoff len] *)
 
 val buf_to_string : buf -> string
-(** A copy of the whole buffer. *)
+(** A copy of the whole buffer.  Raises [Invalid_argument] for a buffer
+    kept past its call (see {!type-buf}). *)
