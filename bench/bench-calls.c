@@ -1,16 +1,20 @@
 /* libnbdocaml benchmark: the cost of one nbdocaml_call_* in process.
  * Copyright (C) 2026 the libnbdocaml authors.  BSD-3-Clause, see LICENSE.
  *
- *   bench-calls STRING_PLUGIN BUF_PLUGIN [BATCHES [CASE]]
+ *   bench-calls STRING_PLUGIN BUF_PLUGIN THREADS_PLUGIN [BATCHES [CASE]]
  *
  * STRING_PLUGIN is bench/nbdkit-ram_string-plugin.so (string pread),
- * BUF_PLUGIN bench/nbdkit-ram_buf-plugin.so (pread_buf).  For each case it
+ * BUF_PLUGIN bench/nbdkit-ram_buf-plugin.so (pread_buf), THREADS_PLUGIN
+ * bench/nbdkit-ram_string_threads-plugin.so (the same as STRING_PLUGIN,
+ * linked with threads.cmxa).  For each case it
  * runs BATCHES batches of many calls, takes ns/call per batch from
  * CLOCK_MONOTONIC and prints the median, as one JSON object on stdout:
  *
  *   direct_call       a C function returning 1, through a function pointer
  *                     (what nbdkit does for a C plugin's can_write)
  *   can_write         nbdocaml_call_can_write (the OCaml closure returns true)
+ *   can_write_threads the same on THREADS_PLUGIN: the runtime lock is
+ *                     systhreads' (and on OCaml 5 the domain lock)
  *   memcpy_4k/1m      memcpy of that size, the work a C RAM disk's pread does
  *   pread_string_4k/1m nbdocaml_call_pread on the string plugin
  *   pread_buf_4k/1m   nbdocaml_call_pread on the _buf plugin
@@ -174,26 +178,31 @@ open_plugin (const char *path)
 int
 main (int argc, char **argv)
 {
-  nbdocaml_conn *cs, *cb;
+  nbdocaml_conn *cs, *cb, *ct;
   static const uint32_t sizes[2] = { 4096, 1048576 };
   static const char *const names[2] = { "4k", "1m" };
   char *src, *dst;
   int s;
 
-  if (argc < 3) {
-    fprintf (stderr, "usage: %s STRING_PLUGIN BUF_PLUGIN [BATCHES]\n",
-             argv[0]);
+  if (argc < 4) {
+    fprintf (stderr, "usage: %s STRING_PLUGIN BUF_PLUGIN THREADS_PLUGIN "
+             "[BATCHES [CASE]]\n", argv[0]);
     return 2;
   }
-  if (argc > 3)
-    batches = atoi (argv[3]);
+  if (argc > 4)
+    batches = atoi (argv[4]);
   if (batches < 1 || batches > 64)
     batches = 15;
-  if (argc > 4)
-    only = argv[4];
+  if (argc > 5)
+    only = argv[5];
 
   cs = open_plugin (argv[1]);
   cb = open_plugin (argv[2]);
+  ct = open_plugin (argv[3]);
+  if (!nbdocaml_module_has_threads (nbdocaml_conn_module (ct))) {
+    fprintf (stderr, "bench-calls: the third plugin must link threads.cmxa\n");
+    return 2;
+  }
   if (nbdocaml_module_has (nbdocaml_conn_module (cs), NBDOCAML_CB_PREAD_BUF) ||
       !nbdocaml_module_has (nbdocaml_conn_module (cb), NBDOCAML_CB_PREAD_BUF)) {
     fprintf (stderr, "bench-calls: the first plugin must have only pread, "
@@ -208,8 +217,11 @@ main (int argc, char **argv)
   memset (dst, 0, 1 << 20);
 
   printf ("{\n  \"batches\": %d", batches);
+  printf (",\n  \"ocaml_version\": \"%s\"",
+          nbdocaml_module_ocaml_version (nbdocaml_conn_module (cs)));
   report ("direct_call", op_direct, NULL, 2000000);
   report ("can_write", op_can_write, cs, 500000);
+  report ("can_write_threads", op_can_write, ct, 500000);
   for (s = 0; s < 2; ++s) {
     uint64_t iters = sizes[s] == 4096 ? 50000 : 400;
     struct copy k[3] = { { NULL, src, dst, sizes[s] },
@@ -254,6 +266,7 @@ main (int argc, char **argv)
 
   nbdocaml_module_close (nbdocaml_conn_module (cs));
   nbdocaml_module_close (nbdocaml_conn_module (cb));
+  nbdocaml_module_close (nbdocaml_conn_module (ct));
   free (src);
   free (dst);
   return 0;

@@ -12,6 +12,7 @@
 #   BENCH_JSON=FILE      also write every raw number to FILE
 
 BENCH_PLUGINS = bench/nbdkit-ram_string-plugin.so \
+	bench/nbdkit-ram_string_threads-plugin.so \
 	bench/nbdkit-ram_buf-plugin.so bench/nbdkit-sleepy-plugin.so \
 	bench/nbdkit-sleepy_nothreads-plugin.so
 EXTRA_DIST += bench/ram_string.ml bench/ram_buf.ml bench/sleepy.ml \
@@ -20,6 +21,14 @@ EXTRA_DIST += bench/ram_string.ml bench/ram_buf.ml bench/sleepy.ml \
 bench/nbdkit-ram_string-plugin.so: bench/ram_string.ml $(PLUGIN_DEPS)
 	$(AM_V_GEN)cd bench && \
 	  $(call build_plugin,nbdkit-ram_string-plugin.so,,ram_string.ml)
+# ram_string.ml again with threads.cmxa, for the cost of a call through
+# systhreads' lock (and on OCaml 5 the domain lock).
+bench/ram_string_threads.ml: bench/ram_string.ml
+	$(AM_V_GEN)cp $< $@
+bench/nbdkit-ram_string_threads-plugin.so: bench/ram_string_threads.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd bench && \
+	  $(call build_plugin,nbdkit-ram_string_threads-plugin.so,$(THREADS_LINK),ram_string_threads.ml)
+CLEANFILES += bench/ram_string_threads.ml
 bench/nbdkit-ram_buf-plugin.so: bench/ram_buf.ml $(PLUGIN_DEPS)
 	$(AM_V_GEN)cd bench && \
 	  $(call build_plugin,nbdkit-ram_buf-plugin.so,,ram_buf.ml)
@@ -45,6 +54,7 @@ bench_bench_calls_LDADD = lib/libnbdocaml.la
 bench_bench_calls_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 bench: $(BENCH_PLUGINS) bench/bench-calls
-	python3 $(srcdir)/bench/run.py --builddir $(abs_builddir) \
+	OCAML_VERSION=$(OCAML_VERSION) python3 $(srcdir)/bench/run.py \
+	  --builddir $(abs_builddir) \
 	  --srcdir $(abs_srcdir)
 .PHONY: bench

@@ -51,6 +51,9 @@ JSON_OUT = os.environ.get("BENCH_JSON", "")
 # development: the table then lacks the others' columns.
 SERVERS = set(filter(None, os.environ.get("BENCH_SERVERS", "").split(",")))
 
+# The OCaml the plugins are built with (make bench passes it).
+OCAML_VERSION = os.environ.get("OCAML_VERSION", "?")
+
 # The clients, as the issue fixes them.
 NBDCOPY = ["nbdcopy", "--no-extents", "-C", "4", "--request-size=2097152"]
 FIO_BASE = ["fio", "--ioengine=nbd", "--bs=4k", "--numjobs=1",
@@ -271,7 +274,10 @@ def bench_calls(b, R):
     for _ in range(RUNS):
         runs.append(json.loads(run([
             exe, os.path.join(b, "bench/nbdkit-ram_string-plugin.so"),
-            os.path.join(b, "bench/nbdkit-ram_buf-plugin.so")])))
+            os.path.join(b, "bench/nbdkit-ram_buf-plugin.so"),
+            os.path.join(b, "bench/nbdkit-ram_string_threads-plugin.so")])))
+    for r in runs:
+        r.pop("ocaml_version", None)
     R["calls"] = {k: median([r[k] for r in runs]) for k in runs[0]}
     R["calls"]["runs"] = runs
 
@@ -369,6 +375,13 @@ def table(R):
                      "(same)", "-", "-", "-",
                      "<= 100 ns over the direct C call",
                      "%s (+%.0f ns)" % (verdict(over <= 100), over)])
+        over_t = C["can_write_threads"] - C["direct_call"]
+        rows.append(["  ... with threads.cmxa", "ns/call",
+                     "-", "-", "%s (direct)" % fmt(C["direct_call"]),
+                     "%s (%s)" % (fmt(C["can_write_threads"]), sfmt(over_t)),
+                     "(same)", "-", "-", "-",
+                     "<= 100 ns over the direct C call",
+                     "%s (+%.0f ns)" % (verdict(over_t <= 100), over_t)])
         for sz in ("4k", "1m"):
             m = C["memcpy_" + sz]
             rows.append(["in-process pread %s (+ = over memcpy)" % sz.upper(),
@@ -456,9 +469,10 @@ def main():
     print("libnbdocaml benchmark, %s" % R["date"])
     print("machine: %d CPUs, %s; load average before %s, after %s" % (
         os.cpu_count(), cpu, R["load_before"], R["load_after"]))
-    print("nbdkit: %s; disk %s; median of %d run(s); fio %d s per run%s" % (
-        run(["nbdkit", "--version"]).strip(), SIZE, RUNS, FIO_RUNTIME,
-        " (BENCH_QUICK)" if QUICK else ""))
+    print("nbdkit: %s; OCaml %s; disk %s; median of %d run(s); fio %d s "
+          "per run%s" % (
+        run(["nbdkit", "--version"]).strip(), OCAML_VERSION, SIZE, RUNS,
+        FIO_RUNTIME, " (BENCH_QUICK)" if QUICK else ""))
     if mc:
         print("can_multi_conn (nbdinfo): %s" % ", ".join(
             "%s=%s" % kv for kv in mc.items()))
@@ -471,6 +485,7 @@ def main():
     print()
     print(table(R))
     if JSON_OUT:
+        R["ocaml_version"] = OCAML_VERSION
         with open(JSON_OUT, "w") as f:
             json.dump(R, f, indent=1)
     if mc and len(set(mc.values())) != 1:

@@ -14,6 +14,6 @@ apt-get install -y -qq --no-install-recommends \
   nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev python3-libnbd \
   libglib2.0-dev valgrind qemu-utils fio hyperfine \
   nbdkit-plugin-python nbdkit-plugin-lua \
-  libjson-glib-dev perl man-db bsdextrautils ocaml-odoc ocaml-dune \
+  curl libjson-glib-dev perl man-db bsdextrautils ocaml-odoc ocaml-dune \
   dpkg-dev debhelper dh-ocaml lintian git \
   >/dev/null

@@ -13,7 +13,7 @@
 #
 #   PATH=$(sh scripts/install-ocaml.sh 5.3.0 | tail -n1):$PATH
 #
-# Needs npm (Debian: npm, or the machine's Node.js), a C compiler and make.
+# Needs npm, or else curl or wget, and a C compiler and make.
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -32,13 +32,24 @@ if [ -x "$prefix/bin/ocamlopt.opt" ] &&
   exit 0
 fi
 
-command -v npm >/dev/null || { say "npm not found (apt-get install npm)"; exit 1; }
 src=$cache/src
 mkdir -p "$src"
 tarball=$src/ocaml-$version.tgz
 if [ ! -s "$tarball" ]; then
   say "fetching ocaml@$version from the npm registry"
-  (cd "$src" && npm pack --silent "ocaml@$version" >/dev/null)
+  if command -v npm >/dev/null; then
+    (cd "$src" && npm pack --silent "ocaml@$version" >/dev/null)
+  else
+    # The registry's own address for the package, without npm.
+    url=https://registry.npmjs.org/ocaml/-/ocaml-$version.tgz
+    if command -v curl >/dev/null; then
+      curl -fsSL -o "$tarball.part" "$url" && mv "$tarball.part" "$tarball"
+    elif command -v wget >/dev/null; then
+      wget -q -O "$tarball.part" "$url" && mv "$tarball.part" "$tarball"
+    else
+      say "neither npm nor curl nor wget found"; exit 1
+    fi
+  fi
 fi
 [ -s "$tarball" ] || { say "npm pack gave no $tarball"; exit 1; }
 
