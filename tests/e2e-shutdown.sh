@@ -94,10 +94,16 @@ done
 # -- SIGTERM with a request in flight --------------------------------------
 # The plugin's pread sleeps 3 s; nbdkit gets SIGTERM in the middle of it.
 # nbdkit wakes the sleep early (nbdkit_nanosleep), so the request may fail,
-# but the server must end cleanly, and unload only after the call.
+# but the server must end cleanly, and unload only after the call.  This
+# nbdkit never runs under memcheck: nbdkit 1.32 itself loses its
+# connection object (280 bytes) when it exits with a request in flight, its
+# own plugins included (measured with nbdkit --filter=delay memory); the
+# library's side of it, a shutdown with calls in flight, is checked under
+# memcheck by tests/test-closing.
+real_nbdkit=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v nbdkit)
 for p in slow threads_slow; do
   d="$tmp/term-$p"; mkdir "$d"
-  nbdkit -f -v -U "$d/sock" -P "$d/pid" "$(plugin "$p")" delay_ms=3000 \
+  "$real_nbdkit" -f -v -U "$d/sock" -P "$d/pid" "$(plugin "$p")" delay_ms=3000 \
     2> "$d/log" &
   nbd_pid=$!
   e2e_pids+=("$nbd_pid")
