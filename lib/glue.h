@@ -10,6 +10,11 @@
 #define NBDOCAML_GLUE_H
 
 #include <stdint.h>
+/* Only the caml_-prefixed names of the runtime's headers: without this,
+ * OCaml 4 defines old unprefixed names as macros (4.14 even "flush"). */
+#ifndef CAML_NAME_SPACE
+#define CAML_NAME_SPACE
+#endif
 #include <caml/mlvalues.h>
 #include "glue-abi.h"
 
@@ -29,6 +34,9 @@ GLUE_HIDDEN void nbdocaml_internal_release (int *unused);
 /* Before caml_startup: find systhreads.  Returns 1 if the plugin has
  * them, 0 if not, -1 on failure. */
 GLUE_HIDDEN int nbdocaml_internal_threads_init (void);
+/* Right after caml_startup returns, on the thread that ran it: whatever
+ * the runtime's startup undid that callbacks need. */
+GLUE_HIDDEN void nbdocaml_internal_after_startup (void);
 /* After caml_startup, on the thread that ran it: from then on that thread
  * holds the runtime exactly as after nbdocaml_internal_acquire. */
 GLUE_HIDDEN void nbdocaml_internal_threads_started (void);

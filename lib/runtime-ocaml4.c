@@ -48,6 +48,26 @@
 
 const int nbdocaml_internal_runtime_parks = 0;
 
+/* In the runtime of every OCaml 4, declared by 4.14's headers only. */
+extern void caml_init_signals (void);
+
+/* OCaml 4.14's caml_startup turns stack overflow detection off again
+ * before it returns (it resets SIGSEGV to its default and frees the
+ * alternate stack): it is made for programs that run entirely inside
+ * caml_main, not for a runtime that callbacks enter afterwards, where a
+ * deep recursion would then kill the process instead of raising
+ * Stack_overflow.  4.13 leaves it on.  So when the handler is gone, it is
+ * put back, as 4.13 has it. */
+void
+nbdocaml_internal_after_startup (void)
+{
+  struct sigaction sa;
+
+  if (sigaction (SIGSEGV, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+      sa.sa_handler == SIG_DFL)
+    caml_init_signals ();
+}
+
 static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);

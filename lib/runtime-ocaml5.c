@@ -51,6 +51,13 @@
 
 const int nbdocaml_internal_runtime_parks = 1;
 
+/* OCaml 5 raises Stack_overflow when an OCaml stack, which it allocates
+ * and grows itself, reaches its limit: no signal handler is involved. */
+void
+nbdocaml_internal_after_startup (void)
+{
+}
+
 static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);

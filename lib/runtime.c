@@ -89,6 +89,7 @@ glue_start (nbdocaml_glue_debug_fn debug, struct nbdocaml_error_buf *err)
    * what makes repeated open/close cycles leak-free.  (The pool has no
    * lock of its own: see the gate in runtime-ocaml4.c.) */
   res = caml_startup_pooled_exn (argv);
+  nbdocaml_internal_after_startup ();
   if (!(before.ss_flags & SS_DISABLE) && sigaltstack (NULL, &after) == 0) {
     if (after.ss_flags & SS_DISABLE)
       sigaltstack (&before, NULL);

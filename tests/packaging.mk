@@ -69,3 +69,9 @@ EXTRA_DIST += tests/test-staged-install.sh tests/test-findlib.sh \
 	tests/findlib.conf.in \
 	examples/dune-plugin/dune-project examples/dune-plugin/dune \
 	examples/dune-plugin/pattern.ml
+
+# Made by configure for an OCaml 4 without ocamlfind META files of its own.
+distclean-local: distclean-findlib-stdlib
+distclean-findlib-stdlib:
+	-rm -rf tests/findlib-stdlib
+.PHONY: distclean-findlib-stdlib
