@@ -146,7 +146,7 @@ for i in range(50):
     ok = ok and h.pread(4096, i * 4096) == data
 print("ok=%s" % ok)' 2>&1)
   is "threads_worker: writes applied by the plugin's own thread read back" "$out" ok=True
-  like "threads_worker: the worker counted every write" "$d/log" 'debug: worker: applied 50$'
+  like "threads_worker: the worker counted every write" "$d/log" 'debug: worker: applied write 50$'
   kill "$pid"
   check "threads_worker: the daemon exits on SIGTERM" wait_for pid_gone "$pid"
   like "threads_worker: unload joined the worker" "$d/log" 'debug: worker: stopped$'

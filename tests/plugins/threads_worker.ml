@@ -11,8 +11,10 @@
    the plugin runs once its runtime is shut down.
 
    get_size is the disk's size (1 MiB); the debug message
-   "worker: applied N" is sent after every write, with the worker's count,
-   and "worker: stopped" when unload has joined it. *)
+   "worker: applied write N" is sent once the worker has applied the N-th
+   write queued (each N from 1 up exactly once, whatever the order in
+   which the waiters wake), and "worker: stopped" when unload has joined
+   it. *)
 
 let disk = Bytes.make (1024 * 1024) '\000'
 let lock = Mutex.create ()
@@ -61,15 +63,15 @@ let check count offset =
 let pwrite () data offset _flags =
   let offset = Int64.to_int offset in
   check (String.length data) offset;
-  let n =
+  let mine =
     with_lock (fun () ->
       Queue.push (data, offset) queue;
       incr queued;
       let mine = !queued in
       Condition.broadcast changed;
       while !applied < mine do Condition.wait changed lock done;
-      !applied) in
-  NBDKit.debug "worker: applied %d" n
+      mine) in
+  NBDKit.debug "worker: applied write %d" mine
 
 let pread () count offset _flags =
   let count = Int32.to_int count and offset = Int64.to_int offset in
