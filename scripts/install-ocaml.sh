@@ -7,8 +7,10 @@
 # (5.3.0, 5.1.4, 4.14.0), which is the compiler's own source tree.  PREFIX
 # defaults to $NBDOCAML_OCAML_CACHE/VERSION, and NBDOCAML_OCAML_CACHE to
 # ~/.cache/libnbdocaml/ocaml, outside any clone.  The build (about 11
-# minutes on 2 vCPUs) happens once: a second run finds PREFIX/bin/ocamlopt.opt
-# reporting VERSION and returns at once.  The last line printed is PREFIX/bin,
+# minutes on 2 vCPUs) happens once: a second run finds the stamp
+# PREFIX/.npm-version naming VERSION and returns at once.  The npm package's
+# version is not always the compiler's: ocaml@5.1.4 holds OCaml 5.1.0, so the
+# compiler is checked against its own source tree's VERSION file instead.  The last line printed is PREFIX/bin,
 # to put first on PATH:
 #
 #   PATH=$(sh scripts/install-ocaml.sh 5.3.0 | tail -n1):$PATH
@@ -25,8 +27,10 @@ cache=${NBDOCAML_OCAML_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libnbdocaml/ocaml}
 prefix=${2:-$cache/$version}
 say () { echo "install-ocaml: $*" >&2; }
 
+stamp=$prefix/.npm-version
 if [ -x "$prefix/bin/ocamlopt.opt" ] &&
-   [ "$("$prefix/bin/ocamlopt.opt" -version)" = "$version" ]; then
+   { [ "$(cat "$stamp" 2>/dev/null)" = "$version" ] ||
+     [ "$("$prefix/bin/ocamlopt.opt" -version)" = "$version" ]; }; then
   say "OCaml $version already in $prefix"
   echo "$prefix/bin"
   exit 0
@@ -67,7 +71,12 @@ say "building with make -j$jobs (about 11 minutes on 2 vCPUs)"
 make -j"$jobs" >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "make failed"; exit 1; }
 say "installing into $prefix"
 make install >>"$log" 2>&1 || { tail -n 40 "$log" >&2; say "make install failed"; exit 1; }
-[ "$("$prefix/bin/ocamlopt.opt" -version)" = "$version" ] ||
-  { say "the installed compiler does not report $version"; exit 1; }
-say "OCaml $version installed in $prefix"
+source_version=$(head -n1 VERSION)
+reported=$("$prefix/bin/ocamlopt.opt" -version)
+[ "$reported" = "$source_version" ] ||
+  { say "the installed compiler reports $reported, its source says $source_version"; exit 1; }
+echo "$version" > "$stamp"
+[ "$reported" = "$version" ] ||
+  say "note: the npm package ocaml@$version is OCaml $reported"
+say "OCaml $reported installed in $prefix"
 echo "$prefix/bin"
