@@ -1,0 +1,32 @@
+# What plugin authors meet (issue 13, and the backtraces of issue 11):
+# exceptions as OCaml prints them, backtraces, the file-backed example,
+# the troubleshooting guide's mistakes, and plugin code in an ordinary
+# test executable.  Included from tests/local.mk.
+
+# -g, as the README advises for readable backtraces: the recipes'
+# plugins, built without it, name no source file.
+tests/plugins/nbdkit-r128_exceptions-plugin.so: \
+		tests/plugins/r128_exceptions.ml $(PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_plugin,nbdkit-r128_exceptions-plugin.so,-g unix.cmxa,r128_exceptions.ml)
+tests/plugins/nbdkit-l132_exceptions-plugin.so: \
+		tests/plugins/l132_exceptions.ml $(LABELLED_PLUGIN_DEPS)
+	$(AM_V_GEN)cd tests/plugins && \
+	  $(call build_labelled_plugin,nbdkit-l132_exceptions-plugin.so,-g l132_exceptions.ml)
+
+author_plugins = r128_exceptions l132_exceptions
+check_DATA += $(author_plugins:%=tests/plugins/nbdkit-%-plugin.so)
+EXTRA_DIST += $(author_plugins:%=tests/plugins/%.ml)
+
+author_programs = tests/test-exceptions
+check_PROGRAMS += $(author_programs)
+TESTS += $(author_programs)
+
+tests_test_exceptions_SOURCES = tests/test-exceptions.c tests/test-common.h
+tests_test_exceptions_CFLAGS = $(api_cflags)
+tests_test_exceptions_LDADD = $(api_ldadd)
+tests_test_exceptions_LDFLAGS = $(api_ldflags)
+
+author_e2e_tests = tests/e2e-exceptions.sh
+TESTS += $(author_e2e_tests)
+EXTRA_DIST += $(author_e2e_tests)
