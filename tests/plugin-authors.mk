@@ -27,6 +27,7 @@ tests_test_exceptions_CFLAGS = $(api_cflags)
 tests_test_exceptions_LDADD = $(api_ldadd)
 tests_test_exceptions_LDFLAGS = $(api_ldflags)
 
-author_e2e_tests = tests/e2e-exceptions.sh
+author_e2e_tests = tests/e2e-exceptions.sh tests/e2e-file-example.sh \
+	tests/test-plugin-unit.sh tests/e2e-troubleshooting.sh
 TESTS += $(author_e2e_tests)
-EXTRA_DIST += $(author_e2e_tests)
+EXTRA_DIST += $(author_e2e_tests) tests/plugin-unit/test_filedisk.ml
