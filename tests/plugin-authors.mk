@@ -3,8 +3,9 @@
 # the troubleshooting guide's mistakes, and plugin code in an ordinary
 # test executable.  Included from tests/local.mk.
 
-# -g, as the README advises for readable backtraces: the recipes'
-# plugins, built without it, name no source file.
+# -g, as the README advises for backtraces: without it ocamlopt compiles
+# the plugin's own raises without recording a backtrace (frames in the
+# standard library, built with it, still show).
 tests/plugins/nbdkit-r128_exceptions-plugin.so: \
 		tests/plugins/r128_exceptions.ml $(PLUGIN_DEPS)
 	$(AM_V_GEN)cd tests/plugins && \
