@@ -17,20 +17,27 @@
  * The backtrace has to be read before any other exception is raised on
  * this thread, so the same OCaml function reads it first thing, and this
  * code calls it straight after the callback returned with the exception,
- * still holding the runtime.  Each line goes to the host's debug log,
- * which is nbdkit_debug under nbdkit (shown with -v), as nbdkit's Python
- * plugin logs tracebacks.
+ * still holding the runtime.  It belongs to the exception only if the
+ * runtime recorded that raise: code built without -g raises without
+ * recording, and the buffer then still holds the trace of some earlier,
+ * caught exception, which must not be shown as this one's.  The runtime
+ * notes which exception its buffer is for (backtrace_last_exn, kept per
+ * thread by systhreads).  Each line goes to the host's debug log, which
+ * is nbdkit_debug under nbdkit (shown with -v), as nbdkit's Python plugin
+ * logs tracebacks.
  *
  * The caller's copy of the exception result may be moved by the GC while
  * the function runs: callers only test it with Is_exception_result.
  */
 #define CAML_NAME_SPACE
+#define CAML_INTERNALS          /* caml_backtrace_last_exn */
 #include <config.h>
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <caml/backtrace.h>
 #include <caml/callback.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
@@ -83,6 +90,7 @@ nbdocaml_internal_exception_error (value exn, const char *what,
   /* Read before any OCaml code runs: a registered printer could call
    * set_error too. */
   int errnum = nbdocaml_internal_set_errno;
+  int recorded = caml_backtrace_active && caml_backtrace_last_exn == exn;
 
   if (errnum == 0)
     errnum = nbdocaml_internal_unix_error_errno (exn);
@@ -96,7 +104,8 @@ nbdocaml_internal_exception_error (value exn, const char *what,
 
     snprintf (err->msg, sizeof err->msg, "%s: %.*s", what,
               (int) caml_string_length (msg), String_val (msg));
-    debug_backtrace (what, String_val (bt), caml_string_length (bt));
+    if (recorded)
+      debug_backtrace (what, String_val (bt), caml_string_length (bt));
   }
   else
     fallback_message (exn, what, err);

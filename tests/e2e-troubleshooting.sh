@@ -6,7 +6,7 @@
 # less the piece each mistake forgets.
 . "$(dirname "$0")/e2e-lib.sh"
 
-plan 16
+plan 19
 
 tool=$top_builddir/tools/nbdocaml-call
 src=$top_srcdir/examples/ramdisk.ml
@@ -122,5 +122,24 @@ pid=$(cat fixed.pid 2>/dev/null) && e2e_pids+=("$pid")
 is "the fix, NBDKit.realpath in config: the background server serves the file" \
   "$(t nbdinfo --size "nbd+unix:///?socket=$tmp/fixed.sock" 2>&1)" 1048576
 [ -n "${pid-}" ] && kill "$pid"
+
+# -- no backtrace without -g ----------------------------------------------------
+cp "$top_srcdir/tests/plugins/r128_exceptions.ml" .
+ocamlopt.opt -output-obj -runtime-variant _pic "${inc[@]}" \
+  -o nbdkit-nog-plugin.so unix.cmxa NBDKit.cmx r128_exceptions.ml \
+  -cclib -lnbdkitocaml > nog.err 2>&1 || diag nog.err
+OCAMLRUNPARAM=b serve_run -v ./nbdkit-nog-plugin.so raise=erofs -- \
+  'nbdsh -u "$uri" -c "h.pread(512, 0)"' > out 2> nog.log
+like "without -g: the error is logged ..." nog.log \
+  'error: pread: Unix\.Unix_error\(Unix\.EROFS'
+unlike "... but OCAMLRUNPARAM=b gives no backtrace for the plugin's raise" \
+  nog.log 'backtrace:'
+ocamlopt.opt -g -output-obj -runtime-variant _pic "${inc[@]}" \
+  -o nbdkit-g-plugin.so unix.cmxa NBDKit.cmx r128_exceptions.ml \
+  -cclib -lnbdkitocaml > g.err 2>&1 || diag g.err
+OCAMLRUNPARAM=b serve_run -v ./nbdkit-g-plugin.so raise=erofs -- \
+  'nbdsh -u "$uri" -c "h.pread(512, 0)"' > out 2> g.log
+like "with -g it does" g.log \
+  'debug: pread: backtrace: Raised at .*r128_exceptions\.ml'
 
 e2e_done
