@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <caml/bigarray.h>
@@ -88,17 +89,68 @@ transfer (int writing, int fd, char *data, size_t len, int64_t off)
   return 0;
 }
 
+/* 0 until preadv2 (fd, ..., RWF_NOWAIT) has been found not to work on
+ * some file (an old kernel, or a file system without it, such as tmpfs):
+ * the fast path is then skipped for good.  A race between threads only
+ * costs one more failed try. */
+static int nowait_unsupported;
+
+/* Reads up to this size try the page cache first (read_cached).  Above
+ * it the copy itself takes longer than handing the runtime over, and
+ * other threads should run OCaml code while it is done. */
+#define CACHED_READ_MAX (64 * 1024)
+
+/* Read what the page cache already holds, without blocking and so without
+ * letting the runtime go.  Letting it go and taking it back costs two
+ * hand-overs of the runtime lock when other threads wait for it (with
+ * threads.cmxa and nbdkit's parallel workers), which for a 4 KiB read
+ * from the cache costs more than the read (bench/RESULTS.md).  Returns
+ * how many bytes it read (maybe none); the rest is read the blocking
+ * way. */
+static size_t
+read_cached (int fd, char *data, size_t len, int64_t off)
+{
+  size_t done = 0;
+
+  if (len > CACHED_READ_MAX)
+    return 0;
+  while (done < len && !nowait_unsupported) {
+    struct iovec iov = { data + done, len - done };
+    ssize_t r = preadv2 (fd, &iov, 1, off + (int64_t) done, RWF_NOWAIT);
+
+    if (r > 0)
+      done += (size_t) r;
+    else if (r == -1 && errno == EINTR)
+      continue;
+    else {
+      if (r == -1 && (errno == EOPNOTSUPP || errno == ENOSYS ||
+                      errno == EINVAL))
+        nowait_unsupported = 1;
+      break;                    /* EAGAIN: not cached; 0: end of file */
+    }
+  }
+  return done;
+}
+
 static value
 pread_pwrite (int writing, value fd, value buf, value offset)
 {
   CAMLparam3 (fd, buf, offset);
   const char *fn = writing ? "pwrite_fd" : "pread_fd";
   char *data;
-  size_t len;
+  size_t len, done;
   int64_t off = check_offset (fn, offset);
   int r, e;
 
   buf_region (fn, buf, &data, &len);
+  if (!writing) {
+    done = read_cached (Int_val (fd), data, len, off);
+    if (done == len)
+      CAMLreturn (Val_unit);
+    data += done;
+    len -= done;
+    off += (int64_t) done;
+  }
   /* The Bigarray's memory never moves, and buf stays alive as a
    * parameter, so the runtime can be let go meanwhile. */
   caml_enter_blocking_section ();
