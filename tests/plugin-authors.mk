@@ -32,3 +32,25 @@ author_e2e_tests = tests/e2e-exceptions.sh tests/e2e-file-example.sh \
 	tests/test-plugin-unit.sh tests/e2e-troubleshooting.sh
 TESTS += $(author_e2e_tests)
 EXTRA_DIST += $(author_e2e_tests) tests/plugin-unit/test_filedisk.ml
+
+# make install-example into a copy of the staged install (never the
+# system's directories), then make uninstall: the example plugins found
+# after each are listed for tests/test-install-example.sh.
+tests/install-example.stamp: $(example_plugins) tests/stage/.stamp
+	$(AM_V_GEN)rm -rf tests/stage-ex && cp -a tests/stage tests/stage-ex && \
+	$(MAKE) $(AM_MAKEFLAGS) install-example \
+	  DESTDIR=$(abs_top_builddir)/tests/stage-ex > /dev/null && \
+	(cd tests/stage-ex && find . -name 'nbdkit-*disk-plugin.so') \
+	  > tests/install-example-installed && \
+	$(MAKE) $(AM_MAKEFLAGS) uninstall \
+	  DESTDIR=$(abs_top_builddir)/tests/stage-ex > /dev/null && \
+	(cd tests/stage-ex && find . -name 'nbdkit-*disk-plugin.so') \
+	  > tests/install-example-left && \
+	rm -rf tests/stage-ex && touch $@
+check_DATA += tests/install-example.stamp
+CLEANFILES += tests/install-example.stamp tests/install-example-installed \
+	tests/install-example-left
+AM_TESTS_ENVIRONMENT += nbdkitplugindir='$(nbdkitplugindir)'; \
+	export nbdkitplugindir;
+TESTS += tests/test-install-example.sh
+EXTRA_DIST += tests/test-install-example.sh
