@@ -73,8 +73,12 @@ check "the FUA write is in the file at its offset" \
   cmp -s "$tmp/written" <(tail -c +$((M + 8)) "$disk" | head -c 5000)
 check "zero: the range reads as zeroes in the file" \
   cmp -s <(head -c 65536 /dev/zero) <(tail -c +$((2 * M + 1)) "$disk" | head -c 65536)
+# At least 7 of the 8 MiB: splitting an extent may cost the file system a
+# block or two of metadata.
+blocks_after=$(stat -c %b "$disk")
 check "trim punched a hole: 8 MiB less allocated (fallocate punch-hole)" \
-  [ $(( $(stat -c %b "$disk") * 512 )) -le $(( blocks_before * 512 - 8 * M )) ]
+  [ $(( blocks_after * 512 )) -le $(( blocks_before * 512 - 7 * M )) ] ||
+  echo "# allocated before: $((blocks_before / 2)) KiB, after: $((blocks_after / 2)) KiB"
 check "... which reads as zeroes" \
   cmp -s <(head -c $((8 * M)) /dev/zero) <(tail -c +$((4 * M + 1)) "$disk" | head -c $((8 * M)))
 
