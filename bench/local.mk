@@ -1,12 +1,15 @@
 # Benchmarks (issue 6): "make bench" prints one table comparing the OCaml
-# plugins with nbdkit's C memory plugin, Python and Lua.  Nothing here is
+# plugins with nbdkit's C memory plugin, Python and Lua, and one comparing
+# the file-backed example with nbdkit's C file plugin (issue 13).  Nothing here is
 # built by "make" or "make check".  Knobs, passed through the environment
 # or the make command line:
 #   BENCH_QUICK=1        256M disk, 1 run, 2 s fio runs (for development)
 #   BENCH_SIZE=1G        disk size for the bandwidth and IOPS rows
 #   BENCH_RUNS=3         runs per measurement (the median is reported)
 #   BENCH_FIO_RUNTIME=5  seconds per fio run
-#   BENCH_ONLY=...       comma-separated subset of: bw,iops,calls,threads
+#   BENCH_ONLY=...       comma-separated subset of: bw,iops,calls,threads,
+#                        file (examples/filedisk.ml against nbdkit's C file
+#                        plugin: BENCH_ONLY=file runs only those rows)
 #   BENCH_SERVERS=...    comma-separated subset of: c_par,c_ser,ml_str,
 #                        ml_buf,py,lua (development only)
 #   BENCH_JSON=FILE      also write every raw number to FILE
@@ -53,7 +56,7 @@ bench_bench_calls_SOURCES = bench/bench-calls.c include/nbdocaml.h
 bench_bench_calls_LDADD = lib/libnbdocaml.la
 bench_bench_calls_LDFLAGS = $(AM_LDFLAGS) -no-install
 
-bench: $(BENCH_PLUGINS) bench/bench-calls
+bench: $(BENCH_PLUGINS) examples/nbdkit-filedisk-plugin.so bench/bench-calls
 	OCAML_VERSION=$(OCAML_VERSION) python3 $(srcdir)/bench/run.py \
 	  --builddir $(abs_builddir) \
 	  --srcdir $(abs_srcdir)

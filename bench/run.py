@@ -45,7 +45,7 @@ SIZE = env_size("BENCH_SIZE", "256M" if QUICK else "1G")
 RUNS = int(env_size("BENCH_RUNS", "1" if QUICK else "3"))
 FIO_RUNTIME = int(env_size("BENCH_FIO_RUNTIME", "2" if QUICK else "5"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(","))) or \
-    {"bw", "iops", "calls", "threads"}
+    {"bw", "iops", "calls", "threads", "file"}
 JSON_OUT = os.environ.get("BENCH_JSON", "")
 # A subset of the servers (c_par,c_ser,ml_str,ml_buf,py,lua), for
 # development: the table then lacks the others' columns.
@@ -113,6 +113,14 @@ class Server:
                     return int(line.split()[1])
         return 0
 
+    def cpu_seconds(self):
+        """User and system CPU time used so far by the server (all its
+        threads), from /proc/PID/stat."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / \
+            os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -141,8 +149,9 @@ def nbdcopy_bandwidth(uris, tmp, size, rnd):
     return {k: size / 2**20 / r["times"][0] for k, r in zip(keys, res)}
 
 
-def fio_iops(uri, rw, iodepth, numjobs=1):
-    """IOPS (all jobs summed) of one fio run."""
+def fio_iops(uri, rw, iodepth, numjobs=1, ios=None):
+    """IOPS (all jobs summed) of one fio run; with ios (a list), append
+    the number of requests done to it."""
     cmd = FIO_BASE + ["--uri=" + uri, "--rw=" + rw,
                       "--iodepth=%d" % iodepth,
                       "--runtime=%d" % FIO_RUNTIME,
@@ -152,6 +161,8 @@ def fio_iops(uri, rw, iodepth, numjobs=1):
     # fio may print warnings before the JSON.
     data = json.loads(out[out.index("{"):])
     key = "read" if "read" in rw else "write"
+    if ios is not None:
+        ios.append(sum(j[key]["total_ios"] for j in data["jobs"]))
     return sum(j[key]["iops"] for j in data["jobs"])
 
 
@@ -241,6 +252,126 @@ def bench_servers(b, s, tmp, R):
     finally:
         for v in srv.values():
             v.stop()
+
+
+# -- the file plugins ----------------------------------------------------
+
+FILE_CASES = [("randread", 16), ("randwrite", 16)]
+
+
+def file_servers(b, path):
+    """nbdkit's C file plugin and examples/filedisk.ml on the same file,
+    each at its own model (PARALLEL) and serialised."""
+    c = ["file", "file=" + path]
+    ml = [os.path.join(b, "examples/nbdkit-filedisk-plugin.so"),
+          "file=" + path]
+    ser = ["serialize=all-requests"]
+    return [
+        ("c_par", "C file (parallel)", c),
+        ("c_ser", "C file (serialised)", ["--filter=noparallel"] + c + ser),
+        ("ml_par", "OCaml filedisk (parallel)", ml),
+        ("ml_ser", "OCaml filedisk (serialised)",
+         ["--filter=noparallel"] + ml + ser),
+    ]
+
+
+def bench_file(b, tmp, R):
+    """The file-backed example against nbdkit's C file plugin, serving the
+    same file with the page cache warm, round-robin like bench_servers."""
+    size = SIZE
+    nbytes = parse_size(size)
+    path = os.path.join(tmp, "file.img")
+    # Real data in every block, then read once so that it is all cached.
+    run(["nbdkit", "-U", "-", "pattern", "size=" + size, "--run",
+         "nbdcopy \"$uri\" " + path])
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+    out = R.setdefault("file", {})
+    srv = {}
+    try:
+        for key, label, args in file_servers(b, path):
+            srv[key] = Server(tmp, "file_" + key, args)
+            out[key] = {"label": label,
+                        "can_multi_conn": can_multi_conn(srv[key].uri)}
+        uris = {k: v.uri for k, v in srv.items()}
+        if not QUICK:
+            nbdcopy_bandwidth(uris, tmp, nbytes, -1)        # warm-up round
+        runs = {k: [] for k in srv}
+        for rnd in range(RUNS):
+            for k, v in nbdcopy_bandwidth(uris, tmp, nbytes, rnd).items():
+                runs[k].append(v)
+            log("file bandwidth round %d: %s" % (rnd + 1, ", ".join(
+                "%s %.0f" % (k, runs[k][-1]) for k in srv)))
+        for k in srv:
+            out[k]["bw"] = {"mib_s": median(runs[k]), "runs": runs[k]}
+        for rw, qd in FILE_CASES:
+            name = "%s_qd%d" % (rw, qd)
+            runs = {k: [] for k in srv}
+            # The server's CPU time per request: what the plugin costs,
+            # less sensitive than IOPS to other users of a shared machine.
+            cpu = {k: [] for k in srv}
+            for rnd in range(RUNS):
+                for k in srv:
+                    ios = []
+                    t0 = srv[k].cpu_seconds()
+                    runs[k].append(fio_iops(uris[k], rw, qd, ios=ios))
+                    cpu[k].append((srv[k].cpu_seconds() - t0) * 1e6 /
+                                  max(ios[0], 1))
+                log("file %s round %d: %s" % (name, rnd + 1, ", ".join(
+                    "%s %.0f (%.1f us CPU)" % (k, runs[k][-1], cpu[k][-1])
+                    for k in srv)))
+            for k in srv:
+                out[k][name] = {"iops": median(runs[k]), "runs": runs[k],
+                                "cpu_us": median(cpu[k]),
+                                "cpu_us_runs": cpu[k]}
+    finally:
+        for v in srv.values():
+            v.stop()
+
+
+def file_table(F):
+    """One row per measurement: each server, the best of each plugin
+    (its better thread model) and OCaml's best over C's best."""
+    rows = []
+    metrics = [("bandwidth nbdcopy -C 4 2M -> null:, %s" % SIZE, "MiB/s",
+                lambda r: r["bw"]["mib_s"])]
+    metrics += [("IOPS fio 4K %s qd%d" % (rw, qd), "IOPS",
+                 (lambda k: lambda r: r[k]["iops"])("%s_qd%d" % (rw, qd)))
+                for rw, qd in FILE_CASES]
+    for name, unit, get in metrics:
+        v = {k: get(F[k]) for k in ("c_par", "c_ser", "ml_par", "ml_ser")}
+        best_c = max(v["c_par"], v["c_ser"])
+        best_ml = max(v["ml_par"], v["ml_ser"])
+        ratio = best_ml / best_c
+        rows.append([name, unit, fmt(v["c_par"]), fmt(v["c_ser"]),
+                     fmt(best_c), fmt(v["ml_par"]), fmt(v["ml_ser"]),
+                     fmt(best_ml), "%.2fx" % ratio, ">= 0.9x",
+                     verdict(ratio >= 0.9)])
+    # Lower is better: ratios are C's best (lowest) over OCaml's.
+    for rw, qd in FILE_CASES:
+        k = "%s_qd%d" % (rw, qd)
+        v = {s: F[s][k]["cpu_us"] for s in ("c_par", "c_ser", "ml_par",
+                                            "ml_ser")}
+        best_c = min(v["c_par"], v["c_ser"])
+        best_ml = min(v["ml_par"], v["ml_ser"])
+        rows.append(["server CPU per request, %s qd%d" % (rw, qd), "us",
+                     fmt(v["c_par"]), fmt(v["c_ser"]), fmt(best_c),
+                     fmt(v["ml_par"]), fmt(v["ml_ser"]), fmt(best_ml),
+                     "%.2fx" % (best_c / best_ml),
+                     "(no target; lower is better)", "info"])
+    head = ["metric", "unit", "C file par", "C file ser", "best C",
+            "OCaml file par", "OCaml file ser", "best OCaml", "ratio",
+            "target", "result"]
+    widths = [max(len(str(r[i])) for r in rows + [head])
+              for i in range(len(head))]
+
+    def line(r):
+        return "| " + " | ".join(str(c).ljust(w)
+                                 for c, w in zip(r, widths)) + " |"
+    out = [line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
 
 
 def bench_threads(b, tmp, R):
@@ -455,6 +586,8 @@ def main():
             bench_calls(b, R)
         if "threads" in ONLY:
             bench_threads(b, tmp, R)
+        if "file" in ONLY:
+            bench_file(b, tmp, R)
     with open("/proc/loadavg") as f:
         R["load_after"] = " ".join(f.read().split()[:3])
 
@@ -473,17 +606,30 @@ def main():
           "per run%s" % (
         run(["nbdkit", "--version"]).strip(), OCAML_VERSION, SIZE, RUNS,
         FIO_RUNTIME, " (BENCH_QUICK)" if QUICK else ""))
-    if mc:
+    if R.get("servers") or R.get("calls") or R.get("threads"):
+        if mc:
+            print("can_multi_conn (nbdinfo): %s" % ", ".join(
+                "%s=%s" % kv for kv in mc.items()))
+        print("ratios are against best C, the better of C par and C ser on "
+              "each row (for RSS: the lower)")
+        print("C par: nbdkit memory allocator=malloc; C ser: the same with "
+              "--filter=noparallel serialize=all-requests;")
+        print("(info) _buf ser: OCaml _buf with that filter too, not a "
+              "target, see bench/RESULTS.md")
+        print()
+        print(table(R))
+    if R.get("file"):
+        print()
+        print("file plugins: nbdkit's C file plugin and examples/filedisk.ml "
+              "(threads.cmxa, pread_buf/pwrite_buf)")
+        print("on the same %s file, page cache warm; ser = with "
+              "--filter=noparallel serialize=all-requests;" % SIZE)
+        print("ratio = best OCaml / best C, each at its better thread model "
+              "(for CPU per request: best C / best OCaml)")
         print("can_multi_conn (nbdinfo): %s" % ", ".join(
-            "%s=%s" % kv for kv in mc.items()))
-    print("ratios are against best C, the better of C par and C ser on "
-          "each row (for RSS: the lower)")
-    print("C par: nbdkit memory allocator=malloc; C ser: the same with "
-          "--filter=noparallel serialize=all-requests;")
-    print("(info) _buf ser: OCaml _buf with that filter too, not a target, "
-          "see bench/RESULTS.md")
-    print()
-    print(table(R))
+            "%s=%s" % (k, v["can_multi_conn"]) for k, v in R["file"].items()))
+        print()
+        print(file_table(R["file"]))
     if JSON_OUT:
         R["ocaml_version"] = OCAML_VERSION
         with open(JSON_OUT, "w") as f:

@@ -42,10 +42,16 @@
  * returning int or int64_t return -1.  The cause is kept per thread:
  * nbdocaml_get_error () gives a message prefixed with the API or callback
  * name (for example "pread: Failure(\"boom\")") and nbdocaml_get_errno () the
- * errno.  When a plugin callback raises, the errno is the one the plugin set
- * with NBDKit.set_error during that call, else EIO.  Calling a callback the
- * plugin did not register fails with ENOTSUP.  Successful calls leave the
- * last error unchanged.
+ * errno.  When a plugin callback raises, the message gives the exception as
+ * OCaml's Printexc.to_string prints it (the plugin's registered printers
+ * included), and the errno is the one the plugin set with NBDKit.set_error
+ * during that call, else e for an uncaught Unix.Unix_error (e, _, _) (since
+ * 0.2), else EIO.  When the plugin records backtraces
+ * (Printexc.record_backtrace, OCAMLRUNPARAM=b), the exception's backtrace
+ * goes to the module's debug handler first, one "CALLBACK: backtrace: ..."
+ * message per line (since 0.2).  Calling a callback the plugin did not
+ * register fails with ENOTSUP.  Successful calls leave the last error
+ * unchanged.
  *
  * CALLBACKS THAT RE-ENTER.  A debug handler runs while the module's runtime
  * is held: it must not call back into the same module.
@@ -194,7 +200,8 @@ typedef struct nbdocaml_conn nbdocaml_conn;
  *
  * Errors: ENOENT, EACCES, EISDIR (path is a directory), ENOEXEC (empty or
  * not an ELF file), ELIBBAD (the dynamic loader rejected it, or it is not an
- * OCaml plugin linked with -lnbdkitocaml), EPROTO (built against an
+ * OCaml plugin linked with -lnbdkitocaml; since 0.2 the message names a
+ * missing -cclib -lnbdkitocaml or -output-obj after the loader's), EPROTO (built against an
  * incompatible libnbdkitocaml), ECANCELED (the module's top-level code
  * raised), ESRCH (NBDKit.register_plugin was never called), EEXIST (called
  * twice), EINVAL (a required field - name, open_connection, get_size,

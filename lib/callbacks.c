@@ -23,7 +23,6 @@
 #include <caml/callback.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
-#include <caml/printexc.h>
 
 #include "glue.h"
 
@@ -32,19 +31,6 @@ static const char *const callback_name[NBDOCAML_CB_COUNT] = {
   NBDOCAML_CALLBACKS (NAME_)
 #undef NAME_
 };
-
-void
-nbdocaml_internal_exception_error (value exn, const char *what,
-                                   struct nbdocaml_error_buf *err)
-{
-  char *text = caml_format_exception (exn);
-
-  snprintf (err->msg, sizeof err->msg, "%s: %s", what,
-            text ? text : "(exception could not be printed)");
-  if (text)
-    caml_stat_free (text);
-  err->errnum = nbdocaml_internal_set_errno ? nbdocaml_internal_set_errno : EIO;
-}
 
 /* callbacks-negotiation.c shares these two. */
 #define result_error nbdocaml_internal_result_error

@@ -98,8 +98,23 @@ GLUE_HIDDEN extern __thread int nbdocaml_internal_set_errno;
 /* Why registration failed (EEXIST, EINVAL), 0 if it did not. */
 GLUE_HIDDEN extern int nbdocaml_internal_register_errno;
 
+/* unix-error.c: Unix.error values and errnos.  The errno of a Unix.error
+ * value (EIO for nonsense); the errno of exn when it is Unix.Unix_error,
+ * else 0; and raising Unix.Unix_error (e, fn, arg) (Failure when the
+ * plugin does not link the Unix library). */
+GLUE_HIDDEN int nbdocaml_internal_errno_of_unix_error (value err);
+GLUE_HIDDEN int nbdocaml_internal_unix_error_errno (value exn);
+GLUE_HIDDEN void nbdocaml_internal_raise_unix_error (int e, const char *fn,
+                                                     const char *arg)
+  __attribute__((noreturn));
+
 /* callbacks.c: the call entries of the table. */
 GLUE_HIDDEN void nbdocaml_internal_fill_calls (struct nbdocaml_glue *t);
+/* exceptions.c: fill err with "WHAT: " and exn as Printexc.to_string
+ * prints it, and the errno (set_error's, else an uncaught Unix_error's,
+ * else EIO); send exn's backtrace, when the plugin records backtraces, to
+ * the debug log.  Call it right after the exception, runtime held, before
+ * any other OCaml code runs on this thread. */
 GLUE_HIDDEN void nbdocaml_internal_exception_error (value exn,
                                                     const char *what,
                                                     struct nbdocaml_error_buf *);

@@ -89,33 +89,13 @@ nbdocaml_glue_register_plugin (value api, value plugin, value flush)
   CAMLreturn (Val_unit);
 }
 
-/* The constant constructors of Unix.error, in the order unix.mli declares
- * them (OCaml 4.x); EUNKNOWNERR of int is the one non-constant one. */
-static const int unix_error_errno[] = {
-  E2BIG, EACCES, EAGAIN, EBADF, EBUSY, ECHILD, EDEADLK, EDOM, EEXIST,
-  EFAULT, EFBIG, EINTR, EINVAL, EIO, EISDIR, EMFILE, EMLINK, ENAMETOOLONG,
-  ENFILE, ENODEV, ENOENT, ENOEXEC, ENOLCK, ENOMEM, ENOSPC, ENOSYS, ENOTDIR,
-  ENOTEMPTY, ENOTTY, ENXIO, EPERM, EPIPE, ERANGE, EROFS, ESPIPE, ESRCH,
-  EXDEV, EWOULDBLOCK, EINPROGRESS, EALREADY, ENOTSOCK, EDESTADDRREQ,
-  EMSGSIZE, EPROTOTYPE, ENOPROTOOPT, EPROTONOSUPPORT, ESOCKTNOSUPPORT,
-  EOPNOTSUPP, EPFNOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL,
-  ENETDOWN, ENETUNREACH, ENETRESET, ECONNABORTED, ECONNRESET, ENOBUFS,
-  EISCONN, ENOTCONN, ESHUTDOWN, ETOOMANYREFS, ETIMEDOUT, ECONNREFUSED,
-  EHOSTDOWN, EHOSTUNREACH, ELOOP, EOVERFLOW,
-};
-
+/* The errno comes from the same table as an uncaught Unix.Unix_error's
+ * (unix-error.c). */
 value nbdocaml_glue_set_error (value err);
 value
 nbdocaml_glue_set_error (value err)
 {
-  int e = EIO;
-
-  if (Is_block (err))                   /* EUNKNOWNERR n */
-    e = Int_val (Field (err, 0));
-  else if (Int_val (err) >= 0 &&
-           (size_t) Int_val (err) < sizeof unix_error_errno / sizeof (int))
-    e = unix_error_errno[Int_val (err)];
-  nbdocaml_internal_set_errno = e > 0 ? e : EIO;
+  nbdocaml_internal_set_errno = nbdocaml_internal_errno_of_unix_error (err);
   return Val_unit;
 }
 

@@ -134,6 +134,23 @@ check_file (const char *path)
   return 0;
 }
 
+/* The two build mistakes that still give a loadable-looking file, named
+ * after dlopen's message (which does not point to them): the README's
+ * "Troubleshooting" lists both, with nbdkit's wording of the same
+ * messages. */
+static const char *
+build_mistake (const char *dlmsg)
+{
+  if (strstr (dlmsg, "undefined symbol: nbdocaml_glue_"))
+    return " (the plugin was linked without -cclib -lnbdkitocaml: see the "
+      "recipe in nbdkit-ocaml-plugin(3))";
+  if (strstr (dlmsg, "cannot dynamically load position-independent "
+              "executable"))
+    return " (the plugin was linked without -output-obj, as a program: "
+      "see the recipe in nbdkit-ocaml-plugin(3))";
+  return "";
+}
+
 /* Load and start a runtime that is not yet in the list.  runtimes_lock
  * is held. */
 static struct runtime *
@@ -234,8 +251,9 @@ nbdocaml_module_open (const char *path, unsigned flags)
     dl = dlopen (dlpath, RTLD_NOW | RTLD_LOCAL);
   }
   if (dl == NULL) {
-    nbdocaml_internal_set_error (ELIBBAD, "nbdocaml_module_open: %s",
-                                 dlerror ());
+    const char *why = dlerror ();
+    nbdocaml_internal_set_error (ELIBBAD, "nbdocaml_module_open: %s%s",
+                                 why, build_mistake (why));
     pthread_mutex_unlock (&runtimes_lock);
     goto fail;
   }

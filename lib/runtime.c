@@ -179,11 +179,25 @@ nbdocaml_internal_own_symbol (const char *name)
   return sym;
 }
 
+/* In a host, the host's debug handler.  In an ordinary executable (plugin
+ * code linked into a unit test, where no host started the runtime)
+ * stderr, when LIBNBDOCAML_DEBUG asks for it as it does of the C API's
+ * default handler; otherwise nothing. */
 void
 nbdocaml_internal_debug (const char *msg)
 {
+  const char *e;
+
   if (rt.debug)
     rt.debug (msg);
+  else if (!rt.started && (e = getenv ("LIBNBDOCAML_DEBUG")) != NULL &&
+           *e && strcmp (e, "0") != 0) {
+    size_t len = strlen (msg);
+
+    if (len > 0 && msg[len - 1] == '\n')
+      len--;
+    fprintf (stderr, "nbdocaml: debug: %.*s\n", (int) len, msg);
+  }
 }
 
 struct nbdocaml_glue nbdocaml_internal_table = {

@@ -117,6 +117,15 @@ external blit_from_string : string -> int -> buf -> int -> int -> unit
 external blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
   = "nbdocaml_glue_blit_to_bytes"
 external debug_c : string -> unit = "nbdocaml_glue_debug"
+external pread_fd : Unix.file_descr -> buf -> int64 -> unit
+  = "nbdocaml_glue_pread_fd"
+external pwrite_fd : Unix.file_descr -> buf -> int64 -> unit
+  = "nbdocaml_glue_pwrite_fd"
+external fdatasync : Unix.file_descr -> unit = "nbdocaml_glue_fdatasync"
+external punch_hole : Unix.file_descr -> int64 -> int64 -> unit
+  = "nbdocaml_glue_punch_hole"
+external zero_range : Unix.file_descr -> int64 -> int64 -> unit
+  = "nbdocaml_glue_zero_range"
 external realpath : string -> string = "nbdocaml_glue_realpath"
 external nanosleep : int -> int -> unit = "nbdocaml_glue_nanosleep"
 external export_name : unit -> string = "nbdocaml_glue_export_name"
@@ -140,3 +149,18 @@ external blit_from_bytes : bytes -> int -> buf -> int -> int -> unit
 external buf_to_string : buf -> string = "nbdocaml_glue_buf_to_string"
 
 let debug fmt = Printf.ksprintf debug_c fmt
+
+(* How the glue prints an exception a callback raised (lib/exceptions.c):
+   as OCaml does, registered printers included, with the backtrace when
+   the plugin records backtraces.  The glue calls this straight after the
+   exception, so the backtrace read first is still the exception's.  The
+   name is private to this plugin's runtime. *)
+let format_exception exn =
+  let bt = Printexc.get_raw_backtrace () in
+  let msg = Printexc.to_string exn in
+  let bt =
+    if Printexc.backtrace_status () then Printexc.raw_backtrace_to_string bt
+    else "" in
+  msg, bt
+
+let () = Callback.register "nbdocaml.format_exception" format_exception

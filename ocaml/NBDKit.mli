@@ -28,6 +28,21 @@ ocamlopt.opt -output-obj -runtime-variant _pic \
     Callbacks report errors by raising an exception; call {!set_error}
     before raising to choose the errno the client sees (EIO otherwise).
 
+    {b Errors.}  A raised exception is logged (under nbdkit with
+    [nbdkit_error]; through the C API as the error message) as
+    [Printexc.to_string] prints it, after the callback's name:
+    [pread: Failure("boom")], and with the printers registered with
+    [Printexc.register_printer], so an uncaught [Unix.Unix_error] reads
+    [Unix.Unix_error(Unix.ENOENT, "open", "disk.img")].  The client gets
+    the errno chosen with {!set_error} during the call; failing that, an
+    uncaught [Unix.Unix_error (e, _, _)] gives [e]; anything else gives
+    [EIO].  When the plugin records backtraces
+    ([Printexc.record_backtrace true], or [OCAMLRUNPARAM=b] in nbdkit's
+    environment), the exception's backtrace goes line by line to the
+    debug log ([pread: backtrace: Raised at ...], shown by [nbdkit -v]);
+    build with [-g] for file names and lines.  (Printing as OCaml does,
+    the [Unix_error] errno and backtraces: libnbdocaml 0.2.)
+
     {b Counts.}  This API types the byte counts of [pread], [trim], [zero],
     [extents] and [cache] as [int32], as nbdkit's did.  NBD requests of
     2 GiB and more are valid for [trim], [zero] and [cache]: the library
@@ -245,8 +260,9 @@ val register_plugin : 'a plugin -> unit
 val set_error : Unix.error -> unit
 (** Choose the errno reported for the exception the current callback is
     about to raise.  It applies to the current callback on the current
-    thread only; without it a raising callback reports [EIO].
-    ([EUNKNOWNERR n] sets errno [n].)  (nbdkit 1.16) *)
+    thread only; without it a raising callback reports the errno of an
+    uncaught [Unix.Unix_error], else [EIO].  ([EUNKNOWNERR n] sets errno
+    [n].)  (nbdkit 1.16) *)
 
 (** {2 Parsing parameters}
 
@@ -367,3 +383,44 @@ val debug : ('a, unit, string, unit) format4 -> 'a
 (** [debug fmt ...] formats like [Printf.printf] and sends the message to
     the host's debug log: under nbdkit, [nbdkit_debug] (shown with [-v])
     (nbdkit 1.16). *)
+
+(** {2 File I/O on a buffer}
+
+    For plugins that serve a file: the data goes between the file and a
+    {!buf} (the caller's memory that [pread_buf] and [pwrite_buf] lend)
+    in system calls at an offset, so no file position is shared between
+    connections or threads, and the OCaml runtime is released while the
+    call blocks (other requests run meanwhile when the plugin links
+    [threads.cmxa]).  [fd] is a [Unix.file_descr], from [Unix.openfile]:
+    the plugin links [unix.cmxa].  Failures raise
+    [Unix.Unix_error (e, syscall, "")] like the [Unix] module's functions,
+    so an uncaught one gives the client [e] (see [set_error]).  A
+    negative offset or length raises [Invalid_argument], and so does a
+    [buf] kept past the call that lent it.  [examples/filedisk.ml] uses
+    them all.  Not part of nbdkit: libnbdocaml 0.2. *)
+
+val pread_fd : Unix.file_descr -> buf -> int64 -> unit
+(** [pread_fd fd buf offset] fills all of [buf] from the file at byte
+    [offset] (pread(2), repeated until done).  Raises [End_of_file] when
+    the file ends first. *)
+
+val pwrite_fd : Unix.file_descr -> buf -> int64 -> unit
+(** [pwrite_fd fd buf offset] writes all of [buf] to the file at byte
+    [offset] (pwrite(2), repeated until done). *)
+
+val fdatasync : Unix.file_descr -> unit
+(** Flush the file's data to stable storage (fdatasync(2)): what a
+    [flush] callback, or a write with the [FUA] flag, needs. *)
+
+val punch_hole : Unix.file_descr -> int64 -> int64 -> unit
+(** [punch_hole fd offset length] deallocates the byte range, which then
+    reads as zeroes; the file's size does not change (fallocate(2) with
+    [FALLOC_FL_PUNCH_HOLE]).  File systems without it raise
+    [Unix_error (EOPNOTSUPP, "fallocate", "")]: a [trim] may then do
+    nothing, a [zero] must write zeroes. *)
+
+val zero_range : Unix.file_descr -> int64 -> int64 -> unit
+(** [zero_range fd offset length] makes the byte range read as zeroes
+    without writing them, keeping it allocated and the file's size
+    unchanged (fallocate(2) with [FALLOC_FL_ZERO_RANGE]).  File systems
+    without it (tmpfs, for one) raise [Unix_error (EOPNOTSUPP, ...)]. *)

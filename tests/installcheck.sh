@@ -1,6 +1,6 @@
 #!/bin/bash
 # After "make install", or after installing the Debian packages: a plugin
-# built by the seed's recipe, verbatim, against the installed NBDKit.cmx
+# built by the recipe in nbdkit-ocaml-plugin(3), verbatim, against the installed NBDKit.cmx
 # and libnbdkitocaml.a; the same plugin built by ocamlfind with the
 # installed META, and one built by dune; a C program outside the tree
 # built with pkg-config against the installed library; the man pages
@@ -43,7 +43,7 @@ cp "$srcdir/examples/ramdisk.ml" "$srcdir/examples/host.c" \
 cp -r "$srcdir/examples/dune-plugin" "$tmp/dune"
 chmod -R u+w "$tmp/dune"
 cd "$tmp"
-check "the seed's recipe, verbatim, builds a plugin from the installed NBDKit.cmx" \
+check "the recipe in nbdkit-ocaml-plugin(3), verbatim, builds a plugin from the installed NBDKit.cmx" \
   ocamlopt.opt -output-obj -runtime-variant _pic \
     -o nbdkit-ramdisk-plugin.so NBDKit.cmx ramdisk.ml -cclib -lnbdkitocaml
 check "a C host builds with pkg-config --cflags --libs nbdocaml" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The installed ocamlfind package "nbdkit" and examples/dune-plugin,
 # against the staged install (tests/stage, made by tests/packaging.mk):
-# ocamlfind builds the same plugin as the seed's recipe, byte for byte;
+# ocamlfind builds the same plugin as the recipe in nbdkit-ocaml-plugin(3), byte for byte;
 # the threads sub-package adds threads.cmxa; the labelled sub-package
 # resolves to $(ocamllibdir)/nbdkit-labelled; dune builds a plugin; and
 # every plugin built here is served by nbdkit and read by a real client.
@@ -27,7 +27,7 @@ like "... and nbdkit.threads" "$tmp/list" "^nbdkit\.threads "
 is "ocamlfind query nbdkit: the directory of NBDKit.cmx" \
   "$(cd "$(ocamlfind query nbdkit)" && pwd -P)" "$(cd "$ocamldir" && pwd -P)"
 
-# The seed's recipe (with -I because the files are staged, not in the
+# The recipe in nbdkit-ocaml-plugin(3) (with -I because the files are staged, not in the
 # standard library directory) and the ocamlfind command of the README.
 mkdir "$tmp/seed" "$tmp/findlib"
 cp "$top_srcdir/examples/ramdisk.ml" "$tmp/seed/"
@@ -36,7 +36,7 @@ cp "$top_srcdir/examples/ramdisk.ml" "$tmp/findlib/"
    -o nbdkit-ramdisk-plugin.so NBDKit.cmx ramdisk.ml -cclib -lnbdkitocaml) > "$tmp/seed.err" 2>&1
 (cd "$tmp/findlib" && ocamlfind ocamlopt -package nbdkit -linkpkg \
    -output-obj -runtime-variant _pic -o nbdkit-ramdisk-plugin.so ramdisk.ml) > "$tmp/findlib.log" 2>&1
-check "ocamlfind -package nbdkit builds the same plugin as the seed's recipe" \
+check "ocamlfind -package nbdkit builds the same plugin as the recipe in nbdkit-ocaml-plugin(3)" \
   cmp "$tmp/seed/nbdkit-ramdisk-plugin.so" "$tmp/findlib/nbdkit-ramdisk-plugin.so" ||
   diag "$tmp/seed.err" "$tmp/findlib.log"
 out=$(serve_run "$tmp/findlib/nbdkit-ramdisk-plugin.so" size=2M -- \

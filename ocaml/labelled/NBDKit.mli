@@ -28,8 +28,14 @@ ocamlopt.opt -output-obj -runtime-variant _pic \
     the record API give the release of that field.
 
     {b Errors.}  Callbacks report errors by raising an exception; call
-    {!set_error} before raising to choose the errno the client sees (EIO
-    otherwise).
+    {!set_error} before raising to choose the errno the client sees;
+    failing that an uncaught [Unix.Unix_error (e, _, _)] gives [e], and
+    anything else [EIO].  The exception is logged as [Printexc.to_string]
+    prints it (registered printers included) after the callback's name,
+    and, when the plugin records backtraces ([Printexc.record_backtrace
+    true] or [OCAMLRUNPARAM=b]), its backtrace goes to the debug log
+    line by line (shown by [nbdkit -v]; build with [-g] for file names
+    and lines).  (libnbdocaml 0.2)
 
     {b Threads.}  The runtime lets one thread at a time run OCaml code.
     With [threads.cmxa] linked, a callback that blocks in the [Unix] or
@@ -198,7 +204,8 @@ val register_plugin :
 val set_error : Unix.error -> unit
 (** Choose the errno reported for the exception the current callback is
     about to raise, on the current thread; without it a raising callback
-    reports [EIO].  (nbdkit 1.16) *)
+    reports the errno of an uncaught [Unix.Unix_error], else [EIO].
+    (nbdkit 1.16) *)
 
 (** {2 Parsing parameters}
 
@@ -300,3 +307,44 @@ val blit_to_bytes : buf -> int -> bytes -> int -> int -> unit
 val buf_to_string : buf -> string
 (** A copy of the whole buffer.  Raises [Invalid_argument] for a buffer
     kept past its call (see {!type-buf}). *)
+
+(** {2 File I/O on a buffer}
+
+    For plugins that serve a file: the data goes between the file and a
+    {!buf} (the caller's memory that [pread_buf] and [pwrite_buf] lend)
+    in system calls at an offset, so no file position is shared between
+    connections or threads, and the OCaml runtime is released while the
+    call blocks (other requests run meanwhile when the plugin links
+    [threads.cmxa]).  [fd] is a [Unix.file_descr], from [Unix.openfile]:
+    the plugin links [unix.cmxa].  Failures raise
+    [Unix.Unix_error (e, syscall, "")] like the [Unix] module's functions,
+    so an uncaught one gives the client [e] (see [set_error]).  A
+    negative offset or length raises [Invalid_argument], and so does a
+    [buf] kept past the call that lent it.  [examples/filedisk.ml] uses
+    them all.  Not part of nbdkit: libnbdocaml 0.2. *)
+
+val pread_fd : Unix.file_descr -> buf -> int64 -> unit
+(** [pread_fd fd buf offset] fills all of [buf] from the file at byte
+    [offset] (pread(2), repeated until done).  Raises [End_of_file] when
+    the file ends first. *)
+
+val pwrite_fd : Unix.file_descr -> buf -> int64 -> unit
+(** [pwrite_fd fd buf offset] writes all of [buf] to the file at byte
+    [offset] (pwrite(2), repeated until done). *)
+
+val fdatasync : Unix.file_descr -> unit
+(** Flush the file's data to stable storage (fdatasync(2)): what a
+    [flush] callback, or a write with the [FUA] flag, needs. *)
+
+val punch_hole : Unix.file_descr -> int64 -> int64 -> unit
+(** [punch_hole fd offset length] deallocates the byte range, which then
+    reads as zeroes; the file's size does not change (fallocate(2) with
+    [FALLOC_FL_PUNCH_HOLE]).  File systems without it raise
+    [Unix_error (EOPNOTSUPP, "fallocate", "")]: a [trim] may then do
+    nothing, a [zero] must write zeroes. *)
+
+val zero_range : Unix.file_descr -> int64 -> int64 -> unit
+(** [zero_range fd offset length] makes the byte range read as zeroes
+    without writing them, keeping it allocated and the file's size
+    unchanged (fallocate(2) with [FALLOC_FL_ZERO_RANGE]).  File systems
+    without it (tmpfs, for one) raise [Unix_error (EOPNOTSUPP, ...)]. *)
