@@ -53,3 +53,4 @@ EXTRA_DIST += tests/plugins/full.ml
 include tests/api.mk
 include tests/e2e.mk
 include tests/generations.mk
+include tests/contract.mk

@@ -8,6 +8,8 @@
  */
 #include <config.h>
 
+#include <stdio.h>
+
 #include "test-common.h"
 
 #define THREADS 8
@@ -222,12 +224,10 @@ test_blocking_releases_runtime (void)
   }
   /* The plugin counts the preads in progress at once: more than one
    * means that a thread entered pread while another slept in it, which
-   * only the runtime being released during Unix.sleepf allows. */
+   * only the runtime being released during Unix.sleepf allows.  (That is
+   * the proof; how long the sleeps took is only reported, since a loaded
+   * machine can stretch any time.) */
   g_assert_cmpint (nbdocaml_call_get_size (c), >=, 2);
-  /* And the sleeps overlapped in time: serialised, they would take
-   * SLEEPERS * SLEEP_MS (1.6 s).  This is not a speed test; the margin
-   * only guards against a slow machine. */
-  g_assert_cmpint (elapsed, <, (gint64) SLEEPERS * SLEEP_MS * 1000 * 5 / 8);
 
   nbdocaml_call_close (c);
   nbdocaml_module_close (m);
@@ -387,21 +387,101 @@ test_thread_create_in_plugin (void)
   collector_free (&col);
 }
 
+/* -- modules opened and closed on many threads at once ------------------ */
+
+#define OPENERS 6
+#define OPEN_ROUNDS 15
+
+struct opener {
+  struct gate *gate;
+  int id;
+};
+
+/* Each thread opens, uses and closes modules over and over, at the same
+ * time as the others: the same files (so handles share runtimes, and a
+ * runtime's last close races with another thread's open of the same
+ * file), and different files (separate runtimes), with and without
+ * threads.cmxa.  Every open must succeed and every module must work. */
+static gpointer
+opener_thread (gpointer data)
+{
+  static const char *const names[] = {
+    "loaddisk", "threads_loaddisk", "loaddisk2", "threads_loaddisk2",
+  };
+  struct opener *o = data;
+  int round;
+
+  gate_wait (o->gate);
+  for (round = 0; round < OPEN_ROUNDS; ++round) {
+    const char *name = names[(o->id + round) % G_N_ELEMENTS (names)];
+    char *path = plugin_path (name);
+    nbdocaml_module *m = nbdocaml_module_open (path, 0);
+    nbdocaml_conn *c;
+    char buf[16], back[16];
+
+    if (m == NULL)
+      g_error ("thread %d round %d: %s: %s", o->id, round, name,
+               nbdocaml_get_error ());
+    g_assert_cmpstr (nbdocaml_module_path (m), ==, path);
+    c = open_conn (m, 0);
+    snprintf (buf, sizeof buf, "t%d r%d", o->id, round);
+    /* Each thread its own 16 bytes: the disk may be shared with other
+     * handles of the same runtime. */
+    g_assert_cmpint (nbdocaml_call_pwrite (c, buf, sizeof buf, o->id * 4096,
+                                           0), ==, 0);
+    g_assert_cmpint (nbdocaml_call_pread (c, back, sizeof back, o->id * 4096,
+                                          0), ==, 0);
+    g_assert_cmpmem (back, sizeof back, buf, sizeof buf);
+    if (round % 2)
+      g_assert_cmpint (nbdocaml_call_close (c), ==, 0);
+    nbdocaml_module_close (m);  /* closes c when it is still open */
+    g_free (path);
+  }
+  return NULL;
+}
+
+static void
+test_open_close_on_many_threads (void)
+{
+  struct gate gate = { .open = FALSE };
+  struct opener o[OPENERS];
+  GThread *th[OPENERS];
+  int i;
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  for (i = 0; i < OPENERS; ++i) {
+    o[i] = (struct opener) { &gate, i };
+    th[i] = g_thread_new ("opener", opener_thread, &o[i]);
+  }
+  gate_open (&gate);
+  for (i = 0; i < OPENERS; ++i)
+    g_thread_join (th[i]);
+  g_cond_clear (&gate.cond);
+  g_mutex_clear (&gate.lock);
+
+  /* Afterwards the files open as usual. */
+  nbdocaml_module_close (open_plugin ("loaddisk"));
+  nbdocaml_module_close (open_plugin ("threads_loaddisk"));
+}
+
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/threads/parallel-calls-no-threads-cmxa",
-                   test_parallel_no_threads_cmxa);
-  g_test_add_func ("/threads/parallel-calls-threads-cmxa",
-                   test_parallel_threads_cmxa);
-  g_test_add_func ("/threads/blocking-releases-runtime",
-                   test_blocking_releases_runtime);
-  g_test_add_func ("/threads/handoff-between-threads-no-threads-cmxa",
-                   test_handoff_no_threads_cmxa);
-  g_test_add_func ("/threads/handoff-between-threads-threads-cmxa",
-                   test_handoff_threads_cmxa);
-  g_test_add_func ("/threads/thread-create-in-plugin",
-                   test_thread_create_in_plugin);
+  test_init (&argc, &argv);
+  test_add ("/threads/parallel-calls-no-threads-cmxa",
+            test_parallel_no_threads_cmxa);
+  test_add ("/threads/parallel-calls-threads-cmxa",
+            test_parallel_threads_cmxa);
+  test_add ("/threads/blocking-releases-runtime",
+            test_blocking_releases_runtime);
+  test_add ("/threads/handoff-between-threads-no-threads-cmxa",
+            test_handoff_no_threads_cmxa);
+  test_add ("/threads/handoff-between-threads-threads-cmxa",
+            test_handoff_threads_cmxa);
+  test_add ("/threads/open-and-close-modules-on-many-threads",
+            test_open_close_on_many_threads);
+  test_add ("/threads/thread-create-in-plugin",
+            test_thread_create_in_plugin);
   return g_test_run ();
 }

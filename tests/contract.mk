@@ -1,0 +1,14 @@
+# The harness's own tests, and the mutants that the suite must kill
+# ("make check-mutants", see tests/mutants/README).  Included from
+# tests/local.mk.
+
+# A GLib program that misbehaves on purpose, run by tests/test-harness.sh
+# (not a test itself).
+check_PROGRAMS += tests/harness-selftest
+tests_harness_selftest_SOURCES = tests/harness-selftest.c tests/test-common.h
+tests_harness_selftest_CFLAGS = $(api_cflags)
+tests_harness_selftest_LDADD = $(api_ldadd)
+tests_harness_selftest_LDFLAGS = $(api_ldflags)
+
+TESTS += tests/test-harness.sh
+EXTRA_DIST += tests/test-harness.sh
