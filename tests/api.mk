@@ -64,15 +64,19 @@ check_DATA += $(api_plugins:%=tests/plugins/nbdkit-api_%-plugin.so) \
 	tests/plugins/nbdkit-blits-plugin.so \
 	tests/plugins/nbdkit-r128_errnos-plugin.so \
 	$(api_threads_plugins:%=tests/plugins/nbdkit-threads_api_%-plugin.so) \
-	tests/plugins/api_notocaml.so
+	tests/plugins/api_notocaml.so tests/plugins/api_oldabi.so
 EXTRA_DIST += $(api_plugins:%=tests/plugins/api_%.ml) \
 	tests/plugins/threads_api_sleep.ml tests/plugins/api_notocaml.c \
+	tests/plugins/api_oldabi.c \
 	tests/plugins/bufdisk.ml tests/plugins/blits.ml \
 	tests/plugins/r128_errnos.ml
-CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so
+CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so \
+	tests/plugins/api_oldabi.so
 
 # A shared object that the dynamic loader accepts but that is not an OCaml
 # plugin.  Built directly: it must not go through libtool, which would
 # hide it in .libs.
 tests/plugins/api_notocaml.so: tests/plugins/api_notocaml.c
+	$(AM_V_CC)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+tests/plugins/api_oldabi.so: tests/plugins/api_oldabi.c
 	$(AM_V_CC)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<

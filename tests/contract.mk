@@ -12,3 +12,13 @@ tests_harness_selftest_LDFLAGS = $(api_ldflags)
 
 TESTS += tests/test-harness.sh
 EXTRA_DIST += tests/test-harness.sh
+
+# Mutation testing: every mutant of tests/mutants.txt, applied one at a
+# time to a scratch copy of the source tree, must make its tests fail
+# (scripts/mutants.py says how).  It takes an hour or more, so it is not
+# part of "make check" or .ci/run.  MUTANTS_ARGS passes options, such as
+# --only NAME,NAME, --keep or --scratch DIR (to reuse a copy).
+EXTRA_DIST += tests/mutants.txt scripts/mutants.py
+check-mutants:
+	python3 $(srcdir)/scripts/mutants.py --srcdir $(abs_srcdir) $(MUTANTS_ARGS)
+.PHONY: check-mutants

@@ -558,6 +558,16 @@ test_open_not_ocaml (void)
   g_free (path);
 }
 
+static void
+test_open_other_abi (void)
+{
+  char *path = plugins_file ("api_oldabi.so");
+
+  /* An entry point whose table says glue ABI 1: both numbers named. */
+  check_open_fails (path, EPROTO, "libnbdkitocaml ABI 1,");
+  g_free (path);
+}
+
 /* As an unprivileged user, since root reads a file of mode 000 anyway:
  * a test run as root (CI runs as root) checks it in a child that has
  * given up root for the user and group nobody (65534), as runuser(1)
@@ -602,6 +612,10 @@ test_open_unreadable (void)
         _exit (2);
       }
       check_unreadable (path);
+      /* memcheck checks this child for leaks as well. */
+      g_free (path);
+      g_free (contents);
+      g_free (plugin);
       _exit (0);
     }
     g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
@@ -686,6 +700,7 @@ main (int argc, char *argv[])
   test_add ("/errors/open/truncated-elf-elibbad",
             test_open_truncated_elf);
   test_add ("/errors/open/not-ocaml-elibbad", test_open_not_ocaml);
+  test_add ("/errors/open/other-glue-abi-eproto", test_open_other_abi);
   test_add ("/errors/open/unreadable-eacces", test_open_unreadable);
   test_add ("/errors/open/noregister-esrch", test_open_noregister);
   test_add ("/errors/open/register-twice-eexist", test_open_twice);
