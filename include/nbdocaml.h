@@ -220,7 +220,7 @@ typedef void (*nbdocaml_error_fn) (void *opaque, int errnum,
  * handle: wait until no call runs on the module or its connections (calls
  * that start meanwhile or later fail with ESHUTDOWN), call the plugin's
  * close for each connection still open, oldest first, then unload if load
- * was called through this handle and unload was not, or with
+ * was called through this handle and succeeded and unload was not, or with
  * NBDOCAML_SHUTDOWN_UNLOAD in flags if unload was not called at all (as
  * nbdkit does: unload is due even to a plugin without load).  flags is 0
  * or NBDOCAML_SHUTDOWN_UNLOAD.  No callback ever runs after unload.  Each error (an exception from close or unload) is

@@ -67,7 +67,10 @@ invoke (int cb, int nargs, value *args, struct nbdocaml_error_buf *err)
 
 /* NBDKit.flag is May_trim | FUA | Req_one: constant constructors 0, 1, 2,
  * the same order as the low three NBDOCAML_FLAG_* bits.  FAST_ZERO has no
- * OCaml constructor and is dropped. */
+ * OCaml constructor and is dropped.  The list is in the order nbdkit's own
+ * OCaml plugin has always built it (1.16 to 1.32: each flag consed on in
+ * bit order), [Req_one; FUA; May_trim], since a plugin matching a whole
+ * list sees the order. */
 static value
 flags_to_list (uint32_t flags)
 {
@@ -76,7 +79,7 @@ flags_to_list (uint32_t flags)
   int bit;
 
   list = Val_emptylist;
-  for (bit = 2; bit >= 0; --bit) {
+  for (bit = 0; bit <= 2; ++bit) {
     if (flags & (UINT32_C (1) << bit)) {
       cell = caml_alloc_small (2, Tag_cons);
       Field (cell, 0) = Val_int (bit);

@@ -135,5 +135,8 @@ GLUE_HIDDEN void nbdocaml_internal_fill_negotiation (struct nbdocaml_glue *t);
 /* helpers.c: the NBDKit helpers (export_name ...) and the host services
  * they fall back on outside nbdkit. */
 GLUE_HIDDEN void nbdocaml_internal_set_host (const struct nbdocaml_glue_host *);
+/* Outside nbdkit: 0 when the host's stdio_safe hook says the plugin may
+ * not use stdin and stdout, else 1 (also when there is no such hook). */
+GLUE_HIDDEN int nbdocaml_internal_host_stdio_safe (void);
 
 #endif /* NBDOCAML_GLUE_H */

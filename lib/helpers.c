@@ -237,6 +237,14 @@ nbdocaml_glue_is_tls (value unitv)
   return Val_bool (r);
 }
 
+int
+nbdocaml_internal_host_stdio_safe (void)
+{
+  struct nbdocaml_error_buf err;
+
+  return host == NULL || host->stdio_safe (&err) != 0;
+}
+
 value nbdocaml_glue_stdio_safe (value unitv);
 value
 nbdocaml_glue_stdio_safe (value unitv)

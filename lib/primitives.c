@@ -14,6 +14,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,19 +151,23 @@ check_no_nul (const char *fn, value strv)
     invalid (fn, "the string contains a NUL byte", String_val (strv));
 }
 
-/* Sizes as nbdkit_parse_size reads them: decimal digits and an optional
- * suffix, each a power of 1024. */
+/* Sizes as nbdkit_parse_size reads them: what strtoimax takes in base 10
+ * (leading white space and a sign, so " 1", "+1" and "-0" are sizes, and
+ * anything negative is refused), then at most one suffix letter: b, k, m,
+ * g, t, p or e, powers of 1024, or s, sectors of 512 bytes, in either
+ * case.  tests/e2e-nbdkit-rules.sh compares this with nbdkit's own
+ * function on the same strings. */
 value nbdocaml_glue_parse_size (value strv);
 value
 nbdocaml_glue_parse_size (value strv)
 {
   CAMLparam1 (strv);
   const char *str = String_val (strv);
-  static const char suffixes[] = "bkmgtpe";
-  unsigned long long n;
-  char *end;
+  static const char powers[] = "bkmgtpe";
   const char *p;
-  int shift = 0;
+  char *end;
+  intmax_t n;
+  int64_t scale = 1;
 
   check_no_nul ("parse_size", strv);
   pthread_once (&nbdkit_once, find_nbdkit);
@@ -171,23 +177,27 @@ nbdocaml_glue_parse_size (value strv)
       invalid ("parse_size", "could not parse size", str);
     CAMLreturn (caml_copy_int64 (r));
   }
-  for (p = str; isspace ((unsigned char) *p); ++p)
-    ;
-  if (!isdigit ((unsigned char) *p))
-    invalid ("parse_size", "could not parse size string", str);
   errno = 0;
-  n = strtoull (p, &end, 10);
-  if (errno == ERANGE || n > INT64_MAX)
+  n = strtoimax (str, &end, 10);
+  if (end == str)
+    invalid ("parse_size", "could not parse size string", str);
+  if (n < 0)
+    invalid ("parse_size", "size cannot be negative", str);
+  if (errno != 0 || n > INT64_MAX)
     invalid ("parse_size", "size exceeds maximum value", str);
-  if (*end) {
-    const char *s = strchr (suffixes, tolower ((unsigned char) *end));
-    if (s == NULL || end[1] != '\0')
+  if (*end != '\0') {
+    if (end[1] != '\0')
       invalid ("parse_size", "could not parse size: unknown suffix", str);
-    shift = (int) (s - suffixes) * 10;
+    if (*end == 's' || *end == 'S')
+      scale = 512;
+    else if ((p = strchr (powers, tolower ((unsigned char) *end))) != NULL)
+      scale = INT64_C (1) << (10 * (p - powers));
+    else
+      invalid ("parse_size", "could not parse size: unknown suffix", str);
   }
-  if (shift && n > ((unsigned long long) INT64_MAX >> shift))
-    invalid ("parse_size", "size exceeds maximum value", str);
-  CAMLreturn (caml_copy_int64 ((int64_t) (n << shift)));
+  if (n > INT64_MAX / scale)
+    invalid ("parse_size", "overflow computing size", str);
+  CAMLreturn (caml_copy_int64 ((int64_t) n * scale));
 }
 
 value nbdocaml_glue_parse_bool (value strv);
@@ -216,63 +226,117 @@ nbdocaml_glue_parse_bool (value strv)
   invalid ("parse_bool", "could not decipher boolean", str);
 }
 
-/* Read one line from fd, without its newline.  Returns a malloc'd string,
- * or NULL with errno set. */
+/* Read one line from fd, without its newline, and close fd, as nbdkit
+ * does with a password's file descriptor or file: an empty file gives an
+ * empty password.  Returns a malloc'd string, or NULL with errno set. */
 static char *
 read_line_fd (int fd)
 {
-  FILE *fp;
+  FILE *fp = fdopen (fd, "r");
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
   int saved;
 
-  fd = dup (fd);
-  if (fd == -1 || (fp = fdopen (fd, "r")) == NULL) {
+  if (fp == NULL) {
     saved = errno;
-    if (fd >= 0)
-      close (fd);
+    close (fd);
     errno = saved;
     return NULL;
   }
+  errno = 0;
   len = getline (&line, &cap, fp);
   saved = errno;
   fclose (fp);
   if (len == -1) {
     free (line);
-    errno = len == -1 && saved == 0 ? ENODATA : saved;
-    return NULL;
+    if (saved != 0) {
+      errno = saved;
+      return NULL;
+    }
+    return strdup ("");
   }
   if (len > 0 && line[len - 1] == '\n')
-    line[--len] = '\0';
+    line[len - 1] = '\0';
   return line;
 }
 
-/* Read the password from the terminal with echo off. */
+/* Read the password from the terminal with echo off, as nbdkit does:
+ * only from a terminal, and only while stdin is the plugin's (a host
+ * whose stdio_safe hook says otherwise is serving on it).  Echo goes off
+ * before the prompt appears, so nothing typed after the prompt shows.
+ * Sets *why on failure. */
 static char *
-read_tty_password (void)
+read_tty_password (const char **why)
 {
   struct termios old, quiet;
-  int tty = isatty (STDIN_FILENO);
-  char *line;
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int saved, echo_off = 0;
 
-  if (tty) {
-    fputs ("password: ", stdout);
-    fflush (stdout);
-    if (tcgetattr (STDIN_FILENO, &old) == 0) {
-      quiet = old;
-      quiet.c_lflag &= ~ECHO;
-      tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
-    }
-    else
-      tty = 0;
+  if (!nbdocaml_internal_host_stdio_safe ()) {
+    *why = "stdin is not available for reading password";
+    return NULL;
   }
-  line = read_line_fd (STDIN_FILENO);
-  if (tty) {
+  if (!isatty (STDIN_FILENO)) {
+    *why = "stdin is not a tty, cannot read password interactively";
+    return NULL;
+  }
+  if (tcgetattr (STDIN_FILENO, &old) == 0) {
+    quiet = old;
+    quiet.c_lflag &= ~ECHO;
+    echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  fputs ("password: ", stdout);
+  fflush (stdout);
+  errno = 0;
+  len = getline (&line, &cap, stdin);
+  saved = errno;
+  if (echo_off)
     tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
-    fputc ('\n', stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+  if (len == -1) {
+    free (line);
+    if (saved != 0) {
+      errno = saved;
+      *why = NULL;
+      return NULL;
+    }
+    return strdup ("");
   }
+  if (len > 0 && line[len - 1] == '\n')
+    line[len - 1] = '\0';
   return line;
+}
+
+/* "-N": N as nbdkit_parse_int reads it (strtol in base 0, so "-0x3" is
+ * descriptor 3, and nothing else after it), never stdin, stdout or
+ * stderr. */
+static char *
+read_fd_password (const char *str, const char **why)
+{
+  char *end;
+  long fd;
+
+  errno = 0;
+  fd = strtol (str + 1, &end, 0);
+  if (end == str + 1) {
+    *why = "password file descriptor: empty string where we expected a "
+      "number";
+    return NULL;
+  }
+  if (errno != 0 || fd < INT_MIN || fd > INT_MAX || *end != '\0') {
+    *why = "password file descriptor: could not parse number";
+    return NULL;
+  }
+  if (fd == STDIN_FILENO || fd == STDOUT_FILENO || fd == STDERR_FILENO) {
+    *why = "cannot use password -FD for stdin/stdout/stderr";
+    return NULL;
+  }
+  *why = NULL;
+  return read_line_fd ((int) fd);
 }
 
 value nbdocaml_glue_read_password (value strv);
@@ -282,6 +346,7 @@ nbdocaml_glue_read_password (value strv)
   CAMLparam1 (strv);
   CAMLlocal1 (rv);
   const char *str = String_val (strv);
+  const char *why = NULL;
   char *pw = NULL;
 
   check_no_nul ("read_password", strv);
@@ -291,28 +356,21 @@ nbdocaml_glue_read_password (value strv)
       invalid ("read_password", "could not read password", str);
   }
   else if (strcmp (str, "-") == 0)
-    pw = read_tty_password ();
-  else if (str[0] == '-' && isdigit ((unsigned char) str[1])) {
-    char *end;
-    long fd = strtol (str + 1, &end, 10);
-    if (*end || fd < 0 || fd > INT32_MAX)
-      invalid ("read_password", "bad file descriptor", str);
-    pw = read_line_fd ((int) fd);
-  }
+    pw = read_tty_password (&why);
+  else if (str[0] == '-')
+    pw = read_fd_password (str, &why);
   else if (str[0] == '+') {
     int fd = open (str + 1, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
+    if (fd >= 0)
       pw = read_line_fd (fd);
-      close (fd);
-    }
   }
   else
     pw = strdup (str);
 
   if (pw == NULL) {
-    char what[128];
+    char what[160];
     snprintf (what, sizeof what, "could not read password: %s",
-              strerror (errno));
+              why ? why : strerror (errno));
     invalid ("read_password", what, str);
   }
   rv = caml_copy_string (pw);

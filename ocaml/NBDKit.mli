@@ -62,7 +62,9 @@ type flag = May_trim | FUA | Req_one
 (** Flags passed with a request: [May_trim] (a zero request may punch a
     hole), [FUA] (force unit access: the data must be on stable storage
     when the call returns), [Req_one] (an extents request wants only the
-    first extent).  (nbdkit 1.16) *)
+    first extent).  A list holds each flag at most once, in the order
+    nbdkit's own OCaml plugin has always used: [[Req_one; FUA;
+    May_trim]].  (nbdkit 1.16) *)
 
 type flags = flag list
 (** (nbdkit 1.16) *)
@@ -272,10 +274,12 @@ val set_error : Unix.error -> unit
     rules. *)
 
 val parse_size : string -> int64
-(** Parse a size as nbdkit does: a decimal number optionally followed by a
-    scale suffix [b], [k]/[K], [M], [G], [T], [P] or [E] (powers of 1024).
-    Raises [Invalid_argument] on anything else, negative sizes or
-    overflow (nbdkit 1.16). *)
+(** Parse a size as nbdkit does: a decimal number (leading white space
+    and a sign allowed, so [" 1"], ["+1"] and ["-0"] are sizes) optionally
+    followed by one scale suffix, [b], [k], [M], [G], [T], [P] or [E]
+    (powers of 1024) or [s] (512-byte sectors), in either case.  Raises
+    [Invalid_argument] on anything else, negative sizes or overflow
+    (nbdkit 1.16). *)
 
 val parse_bool : string -> bool
 (** Parse a boolean as nbdkit does: [1], [true], [t], [yes], [y], [on] and
@@ -284,9 +288,13 @@ val parse_bool : string -> bool
 
 val read_password : string -> string
 (** Read a password as nbdkit does: ["-"] reads a line from the terminal
-    with echo off, ["-N"] reads it from file descriptor [N], ["+FILE"] reads
-    it from [FILE], and anything else is the password itself.  Raises
-    [Invalid_argument] when it cannot be read (nbdkit 1.16). *)
+    (stdin must be one) with echo off, ["-N"] reads a line from file
+    descriptor [N] (a number as C reads it, [0x] and [0] prefixes
+    included; not 0, 1 or 2) and closes it, ["+FILE"] reads the first line
+    of [FILE] ([""] when it is empty), any other string starting with [-]
+    (such as ["-abc"]) is an error, and anything else is the password
+    itself.
+    Raises [Invalid_argument] when it cannot be read (nbdkit 1.16). *)
 
 (** {2 Asking the server}
 

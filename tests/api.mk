@@ -3,7 +3,7 @@
 # Included from tests/local.mk.
 
 api_programs = tests/test-registry tests/test-calls tests/test-errors \
-	tests/test-threads tests/test-multi-module
+	tests/test-threads tests/test-multi-module tests/test-debug
 check_PROGRAMS = $(api_programs)
 TESTS += $(api_programs) tests/test-header.sh
 EXTRA_DIST += tests/test-header.sh
@@ -35,6 +35,11 @@ tests_test_threads_CFLAGS = $(api_cflags)
 tests_test_threads_LDADD = $(api_ldadd)
 tests_test_threads_LDFLAGS = $(api_ldflags)
 
+tests_test_debug_SOURCES = tests/test-debug.c tests/test-common.h
+tests_test_debug_CFLAGS = $(api_cflags)
+tests_test_debug_LDADD = $(api_ldadd)
+tests_test_debug_LDFLAGS = $(api_ldflags)
+
 tests_test_multi_module_SOURCES = tests/test-multi-module.c \
 	tests/test-common.h
 tests_test_multi_module_CFLAGS = $(api_cflags)
@@ -57,15 +62,22 @@ api_threads_plugins = errors sleep
 check_DATA += $(api_plugins:%=tests/plugins/nbdkit-api_%-plugin.so) \
 	tests/plugins/nbdkit-bufdisk-plugin.so \
 	tests/plugins/nbdkit-keptbuf-plugin.so \
+	tests/plugins/nbdkit-blits-plugin.so \
+	tests/plugins/nbdkit-r128_errnos-plugin.so \
 	$(api_threads_plugins:%=tests/plugins/nbdkit-threads_api_%-plugin.so) \
-	tests/plugins/api_notocaml.so
+	tests/plugins/api_notocaml.so tests/plugins/api_oldabi.so
 EXTRA_DIST += $(api_plugins:%=tests/plugins/api_%.ml) \
 	tests/plugins/threads_api_sleep.ml tests/plugins/api_notocaml.c \
-	tests/plugins/bufdisk.ml tests/plugins/keptbuf.ml
-CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so
+	tests/plugins/api_oldabi.c \
+	tests/plugins/bufdisk.ml tests/plugins/keptbuf.ml tests/plugins/blits.ml \
+	tests/plugins/r128_errnos.ml
+CLEANFILES += tests/plugins/threads_api_errors.ml tests/plugins/api_notocaml.so \
+	tests/plugins/api_oldabi.so
 
 # A shared object that the dynamic loader accepts but that is not an OCaml
 # plugin.  Built directly: it must not go through libtool, which would
 # hide it in .libs.
 tests/plugins/api_notocaml.so: tests/plugins/api_notocaml.c
+	$(AM_V_CC)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<
+tests/plugins/api_oldabi.so: tests/plugins/api_oldabi.c
 	$(AM_V_CC)$(CC) $(CFLAGS) -shared -fPIC -o $@ $<

@@ -67,6 +67,12 @@ fail ()
   e2e_n=$((e2e_n + 1)); e2e_failed=$((e2e_failed + 1))
   echo "not ok $e2e_n - $1"
 }
+# comment: copy stdin to stdout as TAP comments, every line prefixed with
+# "#   " and ended with a newline, even the last one of a file without a
+# final newline (or cut short), so that no diagnostic ever runs into the
+# next TAP line.
+comment () { awk '{ print "#   " $0 }'; }
+
 # diag FILE...: show files as TAP comments (for failures).
 diag ()
 {
@@ -74,7 +80,7 @@ diag ()
   for f in "$@"; do
     [ -f "$f" ] || continue
     echo "# --- $f"
-    head -c 4000 "$f" | sed 's/^/#   /'
+    head -c 4000 "$f" | comment
   done
 }
 
@@ -95,8 +101,8 @@ is ()
     pass "$1"
   else
     fail "$1"
-    echo "#   got:      '$2'"
-    echo "#   expected: '$3'"
+    printf "got:      '%s'\n" "$2" | comment
+    printf "expected: '%s'\n" "$3" | comment
     return 1
   fi
 }
@@ -108,7 +114,7 @@ like ()
     pass "$1"
   else
     fail "$1"
-    echo "#   no line of $2 matches: $3"
+    printf 'no line of %s matches: %s\n' "$2" "$3" | comment
     diag "$2"
     return 1
   fi
@@ -121,8 +127,8 @@ unlike ()
     pass "$1"
   else
     fail "$1"
-    echo "#   a line of $2 matches: $3"
-    grep -E -e "$3" "$2" | head -5 | sed 's/^/#   /'
+    printf 'a line of %s matches: %s\n' "$2" "$3" | comment
+    grep -E -e "$3" "$2" | head -5 | comment
     return 1
   fi
 }

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/e2e-lib.sh"
 require_plugin full
 
-plan 21
+plan 22
 
 cat > "$tmp/script.py" <<'PY'
 import os
@@ -35,6 +35,8 @@ res("trim_leaves_rest", h.pread(4096, 12288) == data[8192:12288])
 # zero, once allowing holes (nbdkit passes may_trim), once with NO_HOLE+FUA.
 h.zero(4096, 65536)
 h.zero(4096, 32768, nbd.CMD_FLAG_NO_HOLE | nbd.CMD_FLAG_FUA)
+# And with FUA but no NO_HOLE: two flags in one list.
+h.zero(4096, 131072, nbd.CMD_FLAG_FUA)
 res("zero_zeroes", h.pread(4096, 65536) == bytes(4096) and
                    h.pread(4096, 32768) == bytes(4096))
 
@@ -72,6 +74,9 @@ like "flush reaches the plugin"                      "$tmp/log" "${d}flush ?\$"
 like "trim with FUA: trim 4096 8192 fua"             "$tmp/log" "${d}trim 4096 8192 fua\$"
 like "zero without NO_HOLE has may_trim"             "$tmp/log" "${d}zero 4096 65536 may_trim\$"
 like "zero with NO_HOLE|FUA has fua only"            "$tmp/log" "${d}zero 4096 32768 fua\$"
+# nbdkit's OCaml plugin lists the flags as [Req_one; FUA; May_trim] (1.16
+# to 1.32 build the list by consing May_trim, then FUA, then Req_one).
+like "zero with FUA: [FUA; May_trim], nbdkit's order" "$tmp/log" "${d}zero 4096 131072 fua,may_trim\$"
 like "cache reaches the plugin"                      "$tmp/log" "${d}cache 4096 0 ?\$"
 like "block status with REQ_ONE: extents ... req_one" "$tmp/log" "${d}extents [0-9]+ 0 req_one\$"
 

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/e2e-lib.sh"
 require_plugin full
 
-plan 8
+plan 10
 
 printf 'from-a-file\n' > "$tmp/pw"
 serve_run -v "$(plugin full)" parse_size=1K parse_size=3M parse_size=2E \
@@ -16,8 +16,10 @@ check "nbdkit accepts the keys" [ $? -eq 0 ] || diag "$tmp/log"
 like "parse_size 1K" "$tmp/log" 'debug: parse_size=1024$'
 like "parse_size 3M" "$tmp/log" 'debug: parse_size=3145728$'
 like "parse_size 2E" "$tmp/log" 'debug: parse_size=2305843009213693952$'
-like "parse_bool on / FALSE" "$tmp/log" 'debug: bool=true$'
-like "read_password: a literal and +FILE" "$tmp/log" 'debug: password=from-a-file$'
+like "parse_bool on" "$tmp/log" 'debug: bool=true$'
+like "parse_bool FALSE" "$tmp/log" 'debug: bool=false$'
+like "read_password: a literal" "$tmp/log" 'debug: password=literal$'
+like "read_password: +FILE" "$tmp/log" 'debug: password=from-a-file$'
 
 serve_run "$(plugin full)" parse_size=1Z -- true > "$tmp/out" 2> "$tmp/log"
 rc=$?

@@ -4,7 +4,7 @@
 # The plugins are built by the pattern rules of tests/local.mk.
 
 E2E_PLUGINS = extents_ml e2e_ramdisk e2e_short e2e_flags e2e_example e2e_raise_at_load \
-	e2e_noregister e2e_nopread e2e_noname e2e_twice
+	e2e_noregister e2e_nopread e2e_noname e2e_twice rules
 
 check_DATA += $(E2E_PLUGINS:%=tests/plugins/nbdkit-%-plugin.so) \
 	tests/plugins/nbdkit-threads_e2e_ramdisk-plugin.so
@@ -28,9 +28,20 @@ E2E_TESTS = \
 	tests/e2e-install.sh \
 	tests/e2e-example.sh \
 	tests/e2e-parse.sh \
+	tests/e2e-nbdkit-rules.sh \
 	tests/e2e-shutdown.sh \
 	tests/e2e-cc.sh \
 	tests/e2e-extents-rules.sh
+
+# nbdkit's own parsers as the reference for NBDKit's: a C plugin for the
+# real nbdkit, built directly (not through libtool, which would hide it in
+# .libs), as nbdkit's documentation builds plugins.
+check_DATA += tests/plugins/nbdkit_rules.so
+EXTRA_DIST += tests/plugins/nbdkit_rules.c
+CLEANFILES += tests/plugins/nbdkit_rules.so
+tests/plugins/nbdkit_rules.so: tests/plugins/nbdkit_rules.c config.h
+	$(AM_V_CC)$(CC) $(CFLAGS) $(NBDKIT_CFLAGS) -I$(top_builddir) -shared -fPIC \
+	  -o $@ $(srcdir)/tests/plugins/nbdkit_rules.c
 
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS)

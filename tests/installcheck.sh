@@ -28,13 +28,13 @@ export XDG_CACHE_HOME=$tmp/cache
 n=0; failed=0
 ok () { n=$((n+1)); echo "ok $n - $1"; }
 not_ok () { n=$((n+1)); failed=1; echo "not ok $n - $1"; }
-check () { local d="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$tmp/out"; fi; }
+check () { local d="$1"; shift; if "$@" >"$tmp/out" 2>&1; then ok "$d"; else not_ok "$d"; awk '{ print "# " $0 }' "$tmp/out"; fi; }
 # expect DESC EXPECTED COMMAND...: the command's output is EXPECTED.
 expect () {
   local d="$1" want="$2"; shift 2
   local got; got=$("$@" 2>"$tmp/err")
   if [ "$got" = "$want" ]; then ok "$d"; else
-    not_ok "$d"; echo "#   got: '$got'"; echo "#   expected: '$want'"; sed 's/^/# /' "$tmp/err"; fi
+    not_ok "$d"; echo "#   got: '$got'"; echo "#   expected: '$want'"; awk '{ print "# " $0 }' "$tmp/err"; fi
 }
 
 echo "1..24"
@@ -53,7 +53,7 @@ check "the C host opens the plugin and drives it from 4 threads" \
 grep -q "4 threads x 500 write+read rounds: ok" out && ok "the host's data checks passed" || not_ok "the host's data checks passed"
 grep -q "cache: cache: the plugin did not register this callback (errno 95)" out \
   && ok "a missing callback gives ENOTSUP through the installed library" \
-  || { not_ok "a missing callback gives ENOTSUP through the installed library"; sed 's/^/# /' out; }
+  || { not_ok "a missing callback gives ENOTSUP through the installed library"; awk '{ print "# " $0 }' out; }
 check "nbdkit serves the same .so by path" \
   nbdkit -U - ./nbdkit-ramdisk-plugin.so size=1M --run 'nbdinfo --size "$uri"'
 cp nbdkit-ramdisk-plugin.so "$nbdkitplugindir/nbdkit-ramdisk-plugin.so"

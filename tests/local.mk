@@ -14,6 +14,9 @@ AM_TESTS_ENVIRONMENT = top_builddir=$(abs_top_builddir) \
 	OCAML_BINDIR ;
 
 EXTRA_DIST += tests/run-test.in
+# Built before the tests run, so that an edited run-test.in is taken up
+# (config.status remakes it) instead of an older copy running the tests.
+check_SCRIPTS = tests/run-test
 
 # Test plugins, built by the seed's recipe.  tests/plugins/NAME.ml gives
 # tests/plugins/nbdkit-NAME-plugin.so.  A plugin whose source is named
@@ -54,3 +57,4 @@ include tests/api.mk
 include tests/e2e.mk
 include tests/generations.mk
 include tests/plugin-authors.mk
+include tests/contract.mk

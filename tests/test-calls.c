@@ -206,9 +206,11 @@ test_dump_plugin (void)
   GError *error = NULL;
   int fd, saved;
 
-  /* dump_plugin prints on OCaml's stdout.  Send stdout to a file for the
-   * call: the library flushes OCaml's buffer before returning, so the
-   * line must be in the file as soon as the call is over. */
+  /* dump_plugin prints on OCaml's stdout (full.ml with print_string,
+   * which does not flush).  Send stdout to a file for the call: the
+   * library flushes C's stdout first, so what the host printed before
+   * comes first, and OCaml's buffer before returning, so the plugin's
+   * line is in the file as soon as the call is over. */
   fixture_open (&f, "full");
   fd = g_file_open_tmp ("nbdocaml-dump-XXXXXX", &file, &error);
   g_assert_no_error (error);
@@ -216,14 +218,15 @@ test_dump_plugin (void)
   saved = dup (STDOUT_FILENO);
   g_assert_cmpint (saved, >=, 0);
   g_assert_cmpint (dup2 (fd, STDOUT_FILENO), ==, STDOUT_FILENO);
+  fputs ("the host's line\n", stdout);        /* buffered: a file */
   g_assert_cmpint (nbdocaml_call_dump_plugin (f.m), ==, 0);
+  g_assert_true (g_file_get_contents (file, &text, NULL, &error));
   g_assert_cmpint (dup2 (saved, STDOUT_FILENO), ==, STDOUT_FILENO);
   close (saved);
   close (fd);
 
-  g_assert_true (g_file_get_contents (file, &text, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (text, ==, "full_dump=yes\n");
+  g_assert_cmpstr (text, ==, "the host's line\nfull_dump=yes\n");
   unlink (file);
   g_free (text);
   g_free (file);
@@ -395,14 +398,17 @@ test_flags (void)
   c = open_conn (f.m, 0);
 
   /* Each NBDOCAML_FLAG_* becomes its NBDKit.flag constructor, listed in
-   * constructor order whatever the order of the bits. */
+   * the order nbdkit's OCaml plugin has always built the list, 1.16 to
+   * 1.32 (plugins/ocaml: May_trim consed on first, then FUA, then
+   * Req_one): [Req_one; FUA; May_trim], whatever the order of the bits.
+   * full.ml prints the list as it came. */
   g_assert_cmpint (nbdocaml_call_pwrite (c, buf, 512, 1024,
                                          NBDOCAML_FLAG_FUA), ==, 0);
   assert_last_debug (&f.col, "pwrite 512 1024 fua");
   g_assert_cmpint (nbdocaml_call_pread (c, buf, 512, 1024,
                                         NBDOCAML_FLAG_REQ_ONE |
                                         NBDOCAML_FLAG_MAY_TRIM), ==, 0);
-  assert_last_debug (&f.col, "pread 512 1024 may_trim,req_one");
+  assert_last_debug (&f.col, "pread 512 1024 req_one,may_trim");
   g_assert_cmpint (nbdocaml_call_flush (c, 0), ==, 0);
   assert_last_debug (&f.col, "flush ");
   g_assert_cmpint (nbdocaml_call_flush (c, NBDOCAML_FLAG_FUA), ==, 0);
@@ -415,7 +421,7 @@ test_flags (void)
                                        NBDOCAML_FLAG_MAY_TRIM |
                                        NBDOCAML_FLAG_FUA |
                                        NBDOCAML_FLAG_FAST_ZERO), ==, 0);
-  assert_last_debug (&f.col, "zero 512 1024 may_trim,fua");
+  assert_last_debug (&f.col, "zero 512 1024 fua,may_trim");
   g_assert_cmpint (nbdocaml_call_zero (c, 512, 1024,
                                        NBDOCAML_FLAG_FAST_ZERO), ==, 0);
   assert_last_debug (&f.col, "zero 512 1024 ");
@@ -425,7 +431,7 @@ test_flags (void)
                                         NBDOCAML_FLAG_MAY_TRIM |
                                         NBDOCAML_FLAG_FUA |
                                         NBDOCAML_FLAG_REQ_ONE), ==, 0);
-  assert_last_debug (&f.col, "pread 512 0 may_trim,fua,req_one");
+  assert_last_debug (&f.col, "pread 512 0 req_one,fua,may_trim");
 
   nbdocaml_call_close (c);
   fixture_close (&f);
@@ -588,6 +594,16 @@ test_buf_callbacks (void)
   g_assert_cmpuint (collector_count (&f.col,
                                      "stale buffer: blit Invalid_argument"),
                     ==, 1);
+  /* pwrite_buf's buffer too: the pread_buf after each of the two
+   * pwrites above found it emptied. */
+  g_assert_cmpuint (collector_count (&f.col, "stale write buffer: readable"),
+                    ==, 0);
+  g_assert_cmpuint (collector_count (&f.col,
+                                     "stale write buffer: Invalid_argument"),
+                    ==, 2);
+  g_assert_cmpuint (collector_count (&f.col,
+                                     "stale write buffer: copy Invalid_argument"),
+                    ==, 2);
 
   nbdocaml_call_close (c);
   fixture_close (&f);
@@ -647,6 +663,53 @@ test_kept_buffer_rules (void)
                     ==, 2);
   nbdocaml_call_close (c);
   fixture_close (&f);
+}
+
+/* NBDKit.blit_from_string, blit_from_bytes, blit_to_bytes and
+ * buf_to_string on the buffer lent to pread_buf and pwrite_buf: the data
+ * goes through them unchanged, at every offset, and each copy that does
+ * not fit the buffer raises Invalid_argument while the ones that just fit
+ * work (blits.ml counts them).  blits.ml registers pread_buf without a
+ * string pread, which the record API accepts: nbdocaml_call_pread uses
+ * pread_buf. */
+static void
+test_blits_on_live_buffers (void)
+{
+  static const struct { uint32_t count; uint64_t offset; } reqs[] = {
+    { 4096, 0 }, { 777, 1001 }, { 1, 65535 }, { 65536, 0 }, { 16, 100 },
+  };
+  struct fixture f;
+  nbdocaml_conn *c;
+  GRand *rand = g_rand_new ();
+  guint8 *data = g_malloc (65536), *back = g_malloc (65536);
+  size_t i;
+
+  fixture_open (&f, "blits");
+  g_assert_true (nbdocaml_module_has (f.m, NBDOCAML_CB_PREAD_BUF));
+  g_assert_false (nbdocaml_module_has (f.m, NBDOCAML_CB_PREAD));
+  c = open_conn (f.m, 0);
+  for (i = 0; i < G_N_ELEMENTS (reqs); ++i) {
+    g_test_message ("%" G_GUINT32_FORMAT " bytes at %" G_GUINT64_FORMAT,
+                    reqs[i].count, reqs[i].offset);
+    fill_random (rand, data, reqs[i].count);
+    collector_clear (&f.col);
+    g_assert_cmpint (nbdocaml_call_pwrite_buf (c, data, reqs[i].count,
+                                               reqs[i].offset, 0), ==, 0);
+    assert_last_debug (&f.col, "bounds: 9 of 9 refused, edges ok");
+    memset (back, 0, reqs[i].count);
+    g_assert_cmpint (nbdocaml_call_pread (c, back, reqs[i].count,
+                                          reqs[i].offset, 0), ==, 0);
+    assert_last_debug (&f.col, "bounds: 9 of 9 refused, edges ok");
+    g_assert_cmpmem (back, reqs[i].count, data, reqs[i].count);
+  }
+  /* The zero-copy pread is the one there is. */
+  g_assert_cmpint (nbdocaml_call_pread_buf (c, back, 16, 100, 0), ==, 0);
+  g_assert_cmpmem (back, 16, data, 16);
+  nbdocaml_call_close (c);
+  fixture_close (&f);
+  g_free (data);
+  g_free (back);
+  g_rand_free (rand);
 }
 
 static void
@@ -953,32 +1016,33 @@ test_module_close_unload_once (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/calls/load-unload", test_load_unload);
-  g_test_add_func ("/calls/config-and-config-complete", test_config);
-  g_test_add_func ("/calls/config-parse-size", test_config_parse_size);
-  g_test_add_func ("/calls/config-parse-bool", test_config_parse_bool);
-  g_test_add_func ("/calls/config-read-password", test_config_read_password);
-  g_test_add_func ("/calls/thread-model", test_thread_model);
-  g_test_add_func ("/calls/dump-plugin-prints-on-stdout", test_dump_plugin);
-  g_test_add_func ("/calls/open-passes-readonly", test_open_readonly);
-  g_test_add_func ("/calls/get-size-and-can", test_get_size_and_can);
-  g_test_add_func ("/calls/close-passes-the-handle", test_close);
-  g_test_add_func ("/calls/pwrite-pread-round-trip",
-                   test_pwrite_pread_round_trip);
-  g_test_add_func ("/calls/flags-arrive-as-ocaml-flags", test_flags);
-  g_test_add_func ("/calls/trim-zero-cache", test_trim_zero_cache);
-  g_test_add_func ("/calls/extents", test_extents);
-  g_test_add_func ("/calls/buf-callbacks", test_buf_callbacks);
-  g_test_add_func ("/calls/buf-not-registered-enotsup",
-                   test_buf_not_registered);
-  g_test_add_func ("/calls/kept-buffer-rules", test_kept_buffer_rules);
-  g_test_add_func ("/calls/unregistered-enotsup", test_unregistered_enotsup);
-  g_test_add_func ("/calls/null-handles-einval", test_null_handles_einval);
-  g_test_add_func ("/calls/out-of-range-einval", test_out_of_range_einval);
-  g_test_add_func ("/calls/module-close-closes-connections",
-                   test_module_close_closes_connections);
-  g_test_add_func ("/calls/module-close-unloads-once",
-                   test_module_close_unload_once);
+  test_init (&argc, &argv);
+  test_add ("/calls/load-unload", test_load_unload);
+  test_add ("/calls/config-and-config-complete", test_config);
+  test_add ("/calls/config-parse-size", test_config_parse_size);
+  test_add ("/calls/config-parse-bool", test_config_parse_bool);
+  test_add ("/calls/config-read-password", test_config_read_password);
+  test_add ("/calls/thread-model", test_thread_model);
+  test_add ("/calls/dump-plugin-prints-on-stdout", test_dump_plugin);
+  test_add ("/calls/open-passes-readonly", test_open_readonly);
+  test_add ("/calls/get-size-and-can", test_get_size_and_can);
+  test_add ("/calls/close-passes-the-handle", test_close);
+  test_add ("/calls/pwrite-pread-round-trip",
+            test_pwrite_pread_round_trip);
+  test_add ("/calls/flags-arrive-as-ocaml-flags", test_flags);
+  test_add ("/calls/trim-zero-cache", test_trim_zero_cache);
+  test_add ("/calls/extents", test_extents);
+  test_add ("/calls/buf-callbacks", test_buf_callbacks);
+  test_add ("/calls/blits-on-live-buffers", test_blits_on_live_buffers);
+  test_add ("/calls/kept-buffer-rules", test_kept_buffer_rules);
+  test_add ("/calls/buf-not-registered-enotsup",
+            test_buf_not_registered);
+  test_add ("/calls/unregistered-enotsup", test_unregistered_enotsup);
+  test_add ("/calls/null-handles-einval", test_null_handles_einval);
+  test_add ("/calls/out-of-range-einval", test_out_of_range_einval);
+  test_add ("/calls/module-close-closes-connections",
+            test_module_close_closes_connections);
+  test_add ("/calls/module-close-unloads-once",
+            test_module_close_unload_once);
   return g_test_run ();
 }

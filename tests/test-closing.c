@@ -393,8 +393,8 @@ add (const char *name, GTestDataFunc fn)
   char *p1 = g_strdup_printf ("/closing/%s/no-threads", name);
   char *p2 = g_strdup_printf ("/closing/%s/threads-cmxa", name);
 
-  g_test_add_data_func (p1, "slow", fn);
-  g_test_add_data_func (p2, "threads_slow", fn);
+  test_add_data (p1, "slow", fn);
+  test_add_data (p2, "threads_slow", fn);
   g_free (p1);
   g_free (p2);
 }
@@ -402,7 +402,7 @@ add (const char *name, GTestDataFunc fn)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
   add ("conn-close-waits-for-the-call-in-flight", conn_close_waits);
   add ("module-close-waits-then-closes-then-unloads", module_close_waits);
   add ("shutdown-refuses-new-calls-with-eshutdown", shutdown_refuses_new_calls);

@@ -127,6 +127,7 @@ struct collector {
   GMutex lock;
   GCond added;                  /* signalled on every new message */
   GPtrArray *msgs;              /* of char * */
+  GPtrArray *mods;              /* the module each message came with */
 };
 
 static inline void
@@ -135,6 +136,7 @@ collector_init (struct collector *col)
   g_mutex_init (&col->lock);
   g_cond_init (&col->added);
   col->msgs = g_ptr_array_new_with_free_func (g_free);
+  col->mods = g_ptr_array_new ();
 }
 
 static inline void
@@ -142,6 +144,7 @@ collector_clear (struct collector *col)
 {
   g_mutex_lock (&col->lock);
   g_ptr_array_set_size (col->msgs, 0);
+  g_ptr_array_set_size (col->mods, 0);
   g_mutex_unlock (&col->lock);
 }
 
@@ -149,6 +152,7 @@ static inline void
 collector_free (struct collector *col)
 {
   g_ptr_array_unref (col->msgs);
+  g_ptr_array_unref (col->mods);
   g_cond_clear (&col->added);
   g_mutex_clear (&col->lock);
 }
@@ -158,9 +162,9 @@ collector_handler (void *opaque, const nbdocaml_module *m, const char *msg)
 {
   struct collector *col = opaque;
 
-  (void) m;
   g_mutex_lock (&col->lock);
   g_ptr_array_add (col->msgs, g_strdup (msg));
+  g_ptr_array_add (col->mods, (gpointer) m);
   g_cond_broadcast (&col->added);
   g_mutex_unlock (&col->lock);
 }
@@ -205,6 +209,20 @@ collector_wait_for (struct collector *col, const char *msg, int seconds)
   }
   g_mutex_unlock (&col->lock);
   return found;
+}
+
+/* How many collected messages came with a module other than m. */
+static inline guint
+collector_count_not_from (struct collector *col, const nbdocaml_module *m)
+{
+  guint i, n = 0;
+
+  g_mutex_lock (&col->lock);
+  for (i = 0; i < col->mods->len; ++i)
+    if (g_ptr_array_index (col->mods, i) != m)
+      n++;
+  g_mutex_unlock (&col->lock);
+  return n;
 }
 
 /* The last collected message (a copy, to be freed), or NULL. */
@@ -256,6 +274,145 @@ ocaml_major (void)
 {
   const char *v = g_getenv ("OCAML_MAJOR");
   return v ? atoi (v) : 4;
+}
+
+/* -- every case in a process of its own -------------------------------
+ *
+ * A failed assertion aborts the process, and a crash or a deadlock ends
+ * or stalls it: run in one process, the first failed case would hide
+ * every later one.  So each case registered with test_add runs in a
+ * subprocess of its own (GLib's g_test_trap_subprocess: the test program
+ * runs itself with -p PATH), under a timeout, and the parent, whose
+ * assertions are non-fatal, reports it as failed and goes on with the
+ * next case.  The child's stderr (GLib's message for a failed assertion,
+ * or valgrind's report) is shown as TAP comments of the failed case.
+ *
+ * A case that cannot apply calls test_skip, which tells the parent
+ * through a file named in the environment, so that it is reported as a
+ * skip rather than a failure.  Cases that run g_test_trap_subprocess
+ * themselves are registered with g_test_add_func instead. */
+
+/* The most one case may take, in seconds: tests/run-test passes half its
+ * own bound for the whole program (NBDOCAML_CASE_TIMEOUT). */
+static inline guint64
+case_timeout_usec (void)
+{
+  const char *s = g_getenv ("NBDOCAML_CASE_TIMEOUT");
+  guint64 sec = s ? g_ascii_strtoull (s, NULL, 10) : 0;
+
+  return (sec ? sec : 600) * G_USEC_PER_SEC;
+}
+
+struct test_case {
+  void (*fn) (void);
+  void (*data_fn) (gconstpointer);
+  gconstpointer data;
+};
+
+/* The cases, in static storage: GLib keeps the pointer it is given. */
+#define MAX_CASES 256
+static struct test_case test_cases[MAX_CASES];
+static int n_test_cases;
+
+/* Where a case's subprocess writes why it skipped (the parent's). */
+static char *skip_file;
+
+/* Report the current case as skipped, with the reason. */
+static inline void
+test_skip (const char *why)
+{
+  const char *file = g_getenv ("NBDOCAML_TEST_SKIP_FILE");
+
+  if (g_test_subprocess () && file)
+    g_file_set_contents (file, why, -1, NULL);
+  g_test_skip (why);
+}
+
+static void
+run_case (gconstpointer data)
+{
+  const struct test_case *tc = data;
+  char *why = NULL;
+
+  if (g_test_subprocess ()) {
+    if (tc->fn)
+      tc->fn ();
+    else
+      tc->data_fn (tc->data);
+    return;
+  }
+  g_assert_true (g_file_set_contents (skip_file, "", 0, NULL));
+  g_test_trap_subprocess (NULL, case_timeout_usec (),
+                          G_TEST_SUBPROCESS_DEFAULT);
+  if (g_file_get_contents (skip_file, &why, NULL, NULL) && why[0] != '\0')
+    g_test_skip (why);
+  else {
+    if (g_test_trap_reached_timeout ())
+      g_test_message ("the case did not finish within %" G_GUINT64_FORMAT
+                      " s", case_timeout_usec () / G_USEC_PER_SEC);
+    g_test_trap_assert_passed ();
+  }
+  g_free (why);
+}
+
+static inline struct test_case *
+new_case (void)
+{
+  if (n_test_cases == MAX_CASES)
+    g_error ("more than %d test cases: raise MAX_CASES", MAX_CASES);
+  return &test_cases[n_test_cases++];
+}
+
+/* Register fn as the case path, run in a subprocess of its own. */
+static inline void
+test_add (const char *path, void (*fn) (void))
+{
+  struct test_case *tc = new_case ();
+
+  tc->fn = fn;
+  g_test_add_data_func (path, tc, run_case);
+}
+
+/* The same for fn (data). */
+static inline void
+test_add_data (const char *path, gconstpointer data,
+               void (*fn) (gconstpointer))
+{
+  struct test_case *tc = new_case ();
+
+  tc->data_fn = fn;
+  tc->data = data;
+  g_test_add_data_func (path, tc, run_case);
+}
+
+static void
+remove_skip_file (void)
+{
+  if (skip_file) {
+    g_unlink (skip_file);
+    g_free (skip_file);
+    skip_file = NULL;
+  }
+}
+
+/* g_test_init; then, in the parent, which only judges its subprocesses,
+ * non-fatal assertions (a failed case must not stop the next ones) and
+ * the skip file, named in the environment before any thread exists. */
+static inline void
+test_init (int *argc, char ***argv)
+{
+  int fd;
+
+  g_test_init (argc, argv, NULL);
+  if (g_test_subprocess ())
+    return;
+  g_test_set_nonfatal_assertions ();
+  fd = g_file_open_tmp ("nbdocaml-skip-XXXXXX", &skip_file, NULL);
+  if (fd == -1)
+    g_error ("cannot create a temporary file");
+  close (fd);
+  g_setenv ("NBDOCAML_TEST_SKIP_FILE", skip_file, TRUE);
+  atexit (remove_skip_file);
 }
 
 #endif /* NBDOCAML_TEST_COMMON_H */

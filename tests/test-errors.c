@@ -8,8 +8,10 @@
 #include <config.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -151,6 +153,59 @@ test_set_error_errnos (void)
   g_assert_null (nbdocaml_call_open (m, 0));
   assert_error (EROFS, "open_connection: Failure(");
 
+  nbdocaml_call_close (c);
+  nbdocaml_module_close (m);
+}
+
+/* Every constructor of Unix.error: the errno the library reports is the
+ * one OCaml's Unix library maps it to, which is what nbdkit's OCaml plugin
+ * passes to nbdkit_set_error.  r128_errnos.ml raises with the constructor's
+ * name and OCaml's Unix.error_message for it, and strerror of the errno
+ * the library reports must be that very text. */
+static void
+check_errno_text (nbdocaml_conn *c, const char *what)
+{
+  char buf[512];
+  const char *msg, *bar;
+  char *text;
+
+  g_assert_cmpint (nbdocaml_call_pread (c, buf, 512, 0, 0), ==, -1);
+  msg = nbdocaml_get_error ();
+  g_test_message ("%s: %s -> errno %d", what, msg, nbdocaml_get_errno ());
+  g_assert_true (g_str_has_prefix (msg, "pread: Failure(\""));
+  bar = strchr (msg, '|');
+  g_assert_nonnull (bar);
+  text = g_strndup (bar + 1, strlen (bar + 1) - 2);     /* without ") */
+  g_assert_cmpint (nbdocaml_get_errno (), >, 0);
+  g_assert_cmpstr (text, ==, strerror (nbdocaml_get_errno ()));
+  g_free (text);
+}
+
+static void
+test_set_error_every_unix_error (void)
+{
+  nbdocaml_module *m = open_plugin_copy ("r128_errnos");
+  nbdocaml_conn *c = open_conn (m, 0);
+  int64_t count = nbdocaml_call_get_size (c);
+  static const int unknown[] = { 1234, ENOTRECOVERABLE, EHWPOISON };
+  int64_t i;
+  size_t j;
+
+  /* As many as OCaml's type has (the plugin's compiler checks that). */
+  g_assert_cmpint (count, >=, 68);
+  for (i = 0; i < count; ++i) {
+    char *n = g_strdup_printf ("%" G_GINT64_FORMAT, i);
+    g_assert_cmpint (nbdocaml_call_config (m, "error", n), ==, 0);
+    check_errno_text (c, n);
+    g_free (n);
+  }
+  for (j = 0; j < G_N_ELEMENTS (unknown); ++j) {
+    char *n = g_strdup_printf ("%d", unknown[j]);
+    g_assert_cmpint (nbdocaml_call_config (m, "unknown", n), ==, 0);
+    check_errno_text (c, n);
+    g_assert_cmpint (nbdocaml_get_errno (), ==, unknown[j]);
+    g_free (n);
+  }
   nbdocaml_call_close (c);
   nbdocaml_module_close (m);
 }
@@ -504,21 +559,69 @@ test_open_not_ocaml (void)
 }
 
 static void
+test_open_other_abi (void)
+{
+  char *path = plugins_file ("api_oldabi.so");
+
+  /* An entry point whose table says glue ABI 1: both numbers named. */
+  check_open_fails (path, EPROTO, "libnbdkitocaml ABI 1,");
+  g_free (path);
+}
+
+/* As an unprivileged user, since root reads a file of mode 000 anyway:
+ * a test run as root (CI runs as root) checks it in a child that has
+ * given up root for the user and group nobody (65534), as runuser(1)
+ * would, rather than skipping it. */
+static void
+check_unreadable (const char *path)
+{
+  int round;
+
+  for (round = 0; round < 2; ++round) {
+    g_assert_null (nbdocaml_module_open (path, 0));
+    g_test_message ("error: %s", nbdocaml_get_error ());
+    assert_error (EACCES, "nbdocaml_module_open: ");
+    g_assert_nonnull (strstr (nbdocaml_get_error (), path));
+    g_assert_nonnull (strstr (nbdocaml_get_error (), "Permission denied"));
+  }
+}
+
+static void
 test_open_unreadable (void)
 {
   char *plugin = plugin_path ("api_minimal");
   char *contents, *path;
   gsize len;
 
-  if (geteuid () == 0) {
-    g_test_skip ("root can read a file with mode 000");
-    g_free (plugin);
-    return;
-  }
   g_assert_true (g_file_get_contents (plugin, &contents, &len, NULL));
   path = temp_file (contents, len);
   g_assert_cmpint (chmod (path, 0), ==, 0);
-  check_open_fails (path, EACCES, NULL);
+  if (geteuid () != 0)
+    check_unreadable (path);
+  else {
+    const gid_t nobody = 65534;
+    pid_t pid = fork ();
+    int status;
+
+    g_assert_cmpint (pid, !=, -1);
+    if (pid == 0) {
+      if (setgroups (0, NULL) == -1 ||
+          setresgid (nobody, nobody, nobody) == -1 ||
+          setresuid (nobody, nobody, nobody) == -1) {
+        perror ("dropping root");
+        _exit (2);
+      }
+      check_unreadable (path);
+      /* memcheck checks this child for leaks as well. */
+      g_free (path);
+      g_free (contents);
+      g_free (plugin);
+      _exit (0);
+    }
+    g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+    g_assert_true (WIFEXITED (status));
+    g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  }
   unlink (path);
   g_free (path);
   g_free (contents);
@@ -572,36 +675,39 @@ test_open_bad_arguments (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/errors/exception-message-and-default-eio",
-                   test_exception_default_eio);
-  g_test_add_func ("/errors/set-error-chooses-errno", test_set_error_errnos);
-  g_test_add_func ("/errors/errno-does-not-leak-to-next-call",
-                   test_errno_does_not_leak);
-  g_test_add_func ("/errors/success-keeps-last-error",
-                   test_success_keeps_last_error);
-  g_test_add_func ("/errors/per-thread", test_errors_per_thread);
-  g_test_add_func ("/errors/errnos-concurrent", test_errnos_concurrent);
-  g_test_add_func ("/errors/errnos-concurrent-threads-cmxa",
-                   test_errnos_concurrent_threads_cmxa);
-  g_test_add_func ("/errors/short-read-eio-long-read-truncated",
-                   test_short_read);
-  g_test_add_func ("/errors/open/missing-enoent", test_open_missing);
-  g_test_add_func ("/errors/open/bare-name-not-searched",
-                   test_open_bare_name_not_searched);
-  g_test_add_func ("/errors/open/directory-eisdir", test_open_directory);
-  g_test_add_func ("/errors/open/empty-enoexec", test_open_empty);
-  g_test_add_func ("/errors/open/text-enoexec", test_open_text);
-  g_test_add_func ("/errors/open/truncated-elf-elibbad",
-                   test_open_truncated_elf);
-  g_test_add_func ("/errors/open/not-ocaml-elibbad", test_open_not_ocaml);
-  g_test_add_func ("/errors/open/unreadable-eacces", test_open_unreadable);
-  g_test_add_func ("/errors/open/noregister-esrch", test_open_noregister);
-  g_test_add_func ("/errors/open/register-twice-eexist", test_open_twice);
-  g_test_add_func ("/errors/open/toplevel-raises-ecanceled", test_open_raise);
-  g_test_add_func ("/errors/open/missing-required-einval",
-                   test_open_missing_required);
-  g_test_add_func ("/errors/open/bad-arguments-einval",
-                   test_open_bad_arguments);
+  test_init (&argc, &argv);
+  test_add ("/errors/exception-message-and-default-eio",
+            test_exception_default_eio);
+  test_add ("/errors/set-error-chooses-errno", test_set_error_errnos);
+  test_add ("/errors/set-error-every-unix-error",
+            test_set_error_every_unix_error);
+  test_add ("/errors/errno-does-not-leak-to-next-call",
+            test_errno_does_not_leak);
+  test_add ("/errors/success-keeps-last-error",
+            test_success_keeps_last_error);
+  test_add ("/errors/per-thread", test_errors_per_thread);
+  test_add ("/errors/errnos-concurrent", test_errnos_concurrent);
+  test_add ("/errors/errnos-concurrent-threads-cmxa",
+            test_errnos_concurrent_threads_cmxa);
+  test_add ("/errors/short-read-eio-long-read-truncated",
+            test_short_read);
+  test_add ("/errors/open/missing-enoent", test_open_missing);
+  test_add ("/errors/open/bare-name-not-searched",
+            test_open_bare_name_not_searched);
+  test_add ("/errors/open/directory-eisdir", test_open_directory);
+  test_add ("/errors/open/empty-enoexec", test_open_empty);
+  test_add ("/errors/open/text-enoexec", test_open_text);
+  test_add ("/errors/open/truncated-elf-elibbad",
+            test_open_truncated_elf);
+  test_add ("/errors/open/not-ocaml-elibbad", test_open_not_ocaml);
+  test_add ("/errors/open/other-glue-abi-eproto", test_open_other_abi);
+  test_add ("/errors/open/unreadable-eacces", test_open_unreadable);
+  test_add ("/errors/open/noregister-esrch", test_open_noregister);
+  test_add ("/errors/open/register-twice-eexist", test_open_twice);
+  test_add ("/errors/open/toplevel-raises-ecanceled", test_open_raise);
+  test_add ("/errors/open/missing-required-einval",
+            test_open_missing_required);
+  test_add ("/errors/open/bad-arguments-einval",
+            test_open_bad_arguments);
   return g_test_run ();
 }

@@ -176,22 +176,22 @@ test_backtrace_ocamlrunparam (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
   g_unsetenv ("OCAMLRUNPARAM");
-  g_test_add_func ("/exceptions/unix-error-enoent", test_unix_error_enoent);
-  g_test_add_func ("/exceptions/unix-error-erofs", test_unix_error_erofs);
-  g_test_add_func ("/exceptions/set-error-wins-over-unix-error",
-                   test_set_error_wins);
-  g_test_add_func ("/exceptions/unix-error-eunknownerr", test_unknown_errno);
-  g_test_add_func ("/exceptions/strings-escaped", test_escaped_string);
-  g_test_add_func ("/exceptions/registered-printer", test_registered_printer);
-  g_test_add_func ("/exceptions/long-message-not-cut-at-256",
-                   test_long_message);
-  g_test_add_func ("/exceptions/backtrace/record-backtrace",
-                   test_backtrace_recorded);
-  g_test_add_func ("/exceptions/backtrace/none-by-default",
-                   test_no_backtrace_by_default);
-  g_test_add_func ("/exceptions/backtrace/ocamlrunparam-b",
-                   test_backtrace_ocamlrunparam);
+  test_add ("/exceptions/unix-error-enoent", test_unix_error_enoent);
+  test_add ("/exceptions/unix-error-erofs", test_unix_error_erofs);
+  test_add ("/exceptions/set-error-wins-over-unix-error",
+            test_set_error_wins);
+  test_add ("/exceptions/unix-error-eunknownerr", test_unknown_errno);
+  test_add ("/exceptions/strings-escaped", test_escaped_string);
+  test_add ("/exceptions/registered-printer", test_registered_printer);
+  test_add ("/exceptions/long-message-not-cut-at-256",
+            test_long_message);
+  test_add ("/exceptions/backtrace/record-backtrace",
+            test_backtrace_recorded);
+  test_add ("/exceptions/backtrace/none-by-default",
+            test_no_backtrace_by_default);
+  test_add ("/exceptions/backtrace/ocamlrunparam-b",
+            test_backtrace_ocamlrunparam);
   return g_test_run ();
 }

@@ -483,24 +483,24 @@ test_labelled_takes_whole_counts (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
+  test_init (&argc, &argv);
   install_hooks ();
-  g_test_add_func ("/generations/get-ready-after-fork-cleanup",
-                   test_lifecycle);
-  g_test_add_func ("/generations/preconnect-accepts-and-refuses",
-                   test_preconnect);
-  g_test_add_func ("/generations/list-exports", test_list_exports);
-  g_test_add_func ("/generations/default-export-and-description",
-                   test_default_export_and_description);
-  g_test_add_func ("/generations/strings-with-nul-einval",
-                   test_strings_with_nul);
-  g_test_add_func ("/generations/block-size", test_block_size);
-  g_test_add_func ("/generations/block-size-rules", test_block_size_rules);
-  g_test_add_func ("/generations/record-splits-trim-zero-cache-over-2g",
-                   test_record_splits_large_requests);
-  g_test_add_func ("/generations/record-bounds-extents-over-2g",
-                   test_record_bounds_extents);
-  g_test_add_func ("/generations/labelled-takes-whole-counts",
-                   test_labelled_takes_whole_counts);
+  test_add ("/generations/get-ready-after-fork-cleanup",
+            test_lifecycle);
+  test_add ("/generations/preconnect-accepts-and-refuses",
+            test_preconnect);
+  test_add ("/generations/list-exports", test_list_exports);
+  test_add ("/generations/default-export-and-description",
+            test_default_export_and_description);
+  test_add ("/generations/strings-with-nul-einval",
+            test_strings_with_nul);
+  test_add ("/generations/block-size", test_block_size);
+  test_add ("/generations/block-size-rules", test_block_size_rules);
+  test_add ("/generations/record-splits-trim-zero-cache-over-2g",
+            test_record_splits_large_requests);
+  test_add ("/generations/record-bounds-extents-over-2g",
+            test_record_bounds_extents);
+  test_add ("/generations/labelled-takes-whole-counts",
+            test_labelled_takes_whole_counts);
   return g_test_run ();
 }

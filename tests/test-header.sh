@@ -42,7 +42,7 @@ ok () {
     echo "not ok $n - $what"
     failed=1
   fi
-  sed 's/^/# /' "$tmp/out"
+  awk '{ print "# " $0 }' "$tmp/out"
 }
 
 # The functions the header declares: preprocess it (which expands the

@@ -368,14 +368,14 @@ test_nanosleep_releases_runtime (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/hooks/without-hooks-helpers-raise",
-                   test_without_hooks);
-  g_test_add_func ("/hooks/installed-hooks-answer", test_with_hooks);
-  g_test_add_func ("/hooks/size-checked-and-older-hosts", test_hooks_size);
-  g_test_add_func ("/hooks/realpath-nanosleep-version-need-no-host",
-                   test_host_free_helpers);
-  g_test_add_func ("/hooks/nanosleep-releases-the-runtime",
-                   test_nanosleep_releases_runtime);
+  test_init (&argc, &argv);
+  test_add ("/hooks/without-hooks-helpers-raise",
+            test_without_hooks);
+  test_add ("/hooks/installed-hooks-answer", test_with_hooks);
+  test_add ("/hooks/size-checked-and-older-hosts", test_hooks_size);
+  test_add ("/hooks/realpath-nanosleep-version-need-no-host",
+            test_host_free_helpers);
+  test_add ("/hooks/nanosleep-releases-the-runtime",
+            test_nanosleep_releases_runtime);
   return g_test_run ();
 }

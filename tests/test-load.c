@@ -152,7 +152,7 @@ test_load (void)
 int
 main (int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/load/16-threads-4-runtimes", test_load);
+  test_init (&argc, &argv);
+  test_add ("/load/16-threads-4-runtimes", test_load);
   return g_test_run ();
 }

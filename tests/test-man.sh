@@ -24,7 +24,7 @@ ok () {
   local what=$1; shift
   n=$((n + 1))
   if "$@" >"$tmp/out" 2>&1; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
-  sed 's/^/# /' "$tmp/out"
+  awk '{ print "# " $0 }' "$tmp/out"
 }
 
 renders_cleanly () {

@@ -332,15 +332,15 @@ test_reopen_cycles (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/multi-module/separate-state", test_separate_state);
-  g_test_add_func ("/multi-module/concurrent-modules",
-                   test_concurrent_modules);
-  g_test_add_func ("/multi-module/same-file-shares-runtime",
-                   test_same_file_shares_runtime);
-  g_test_add_func ("/multi-module/same-file-per-handle-debug-and-unload",
-                   test_same_file_per_handle);
-  g_test_add_func ("/multi-module/reopen-cycles-fresh-or-parked-runtime",
-                   test_reopen_cycles);
+  test_init (&argc, &argv);
+  test_add ("/multi-module/separate-state", test_separate_state);
+  test_add ("/multi-module/concurrent-modules",
+            test_concurrent_modules);
+  test_add ("/multi-module/same-file-shares-runtime",
+            test_same_file_shares_runtime);
+  test_add ("/multi-module/same-file-per-handle-debug-and-unload",
+            test_same_file_per_handle);
+  test_add ("/multi-module/reopen-cycles-fresh-or-parked-runtime",
+            test_reopen_cycles);
   return g_test_run ();
 }

@@ -395,24 +395,24 @@ test_null_module (void)
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/registry/callback-names-match-nbdkit-mli",
-                   test_callback_names);
-  g_test_add_func ("/registry/generations-record-and-labelled",
-                   test_generations);
-  g_test_add_func ("/registry/labelled-record-layout-matches",
-                   test_labelled_record_layout);
-  g_test_add_func ("/registry/callback-name-out-of-range-is-null",
-                   test_callback_names_out_of_range);
-  g_test_add_func ("/registry/version-matches-header", test_version);
-  g_test_add_func ("/registry/metadata-of-full", test_metadata_full);
-  g_test_add_func ("/registry/metadata-unset-is-empty", test_metadata_unset);
-  g_test_add_func ("/registry/has-every-callback-of-full", test_has_full);
-  g_test_add_func ("/registry/has-only-required-of-minimal", test_has_minimal);
-  g_test_add_func ("/registry/has-exactly-subset", test_has_subset);
-  g_test_add_func ("/registry/has-exactly-bufdisk", test_has_bufdisk);
-  g_test_add_func ("/registry/has-threads", test_has_threads);
-  g_test_add_func ("/registry/ocaml-version", test_ocaml_version);
-  g_test_add_func ("/registry/null-module", test_null_module);
+  test_init (&argc, &argv);
+  test_add ("/registry/callback-names-match-nbdkit-mli",
+            test_callback_names);
+  test_add ("/registry/generations-record-and-labelled",
+            test_generations);
+  test_add ("/registry/labelled-record-layout-matches",
+            test_labelled_record_layout);
+  test_add ("/registry/callback-name-out-of-range-is-null",
+            test_callback_names_out_of_range);
+  test_add ("/registry/version-matches-header", test_version);
+  test_add ("/registry/metadata-of-full", test_metadata_full);
+  test_add ("/registry/metadata-unset-is-empty", test_metadata_unset);
+  test_add ("/registry/has-every-callback-of-full", test_has_full);
+  test_add ("/registry/has-only-required-of-minimal", test_has_minimal);
+  test_add ("/registry/has-exactly-subset", test_has_subset);
+  test_add ("/registry/has-exactly-bufdisk", test_has_bufdisk);
+  test_add ("/registry/has-threads", test_has_threads);
+  test_add ("/registry/ocaml-version", test_ocaml_version);
+  test_add ("/registry/null-module", test_null_module);
   return g_test_run ();
 }

@@ -8,6 +8,9 @@
  */
 #include <config.h>
 
+#include <malloc.h>
+#include <stdio.h>
+
 #include "test-common.h"
 
 #define THREADS 8
@@ -222,12 +225,10 @@ test_blocking_releases_runtime (void)
   }
   /* The plugin counts the preads in progress at once: more than one
    * means that a thread entered pread while another slept in it, which
-   * only the runtime being released during Unix.sleepf allows. */
+   * only the runtime being released during Unix.sleepf allows.  (That is
+   * the proof; how long the sleeps took is only reported, since a loaded
+   * machine can stretch any time.) */
   g_assert_cmpint (nbdocaml_call_get_size (c), >=, 2);
-  /* And the sleeps overlapped in time: serialised, they would take
-   * SLEEPERS * SLEEP_MS (1.6 s).  This is not a speed test; the margin
-   * only guards against a slow machine. */
-  g_assert_cmpint (elapsed, <, (gint64) SLEEPERS * SLEEP_MS * 1000 * 5 / 8);
 
   nbdocaml_call_close (c);
   nbdocaml_module_close (m);
@@ -390,21 +391,165 @@ test_thread_create_in_plugin (void)
   collector_free (&col);
 }
 
+/* -- threads that come and go ----------------------------------------- */
+
+#define CHURN_THREADS 200
+
+static gpointer
+short_lived_thread (gpointer data)
+{
+  nbdocaml_conn *c = data;
+  char buf[512];                /* a small string, in the minor heap */
+
+  g_assert_cmpint (nbdocaml_call_pread (c, buf, sizeof buf, 0, 0), ==, 0);
+  return NULL;
+}
+
+/* Many threads call a module once and exit while it stays open, as the
+ * connection threads of a server do.  Each exit must be heard by the
+ * runtime: with threads.cmxa a thread the runtime still took for alive
+ * would have the garbage collector scan a stack that is gone.  The
+ * main thread then makes the plugin allocate (and so collect) a lot, and
+ * the module must still work. */
+static void
+churn (const char *plugin)
+{
+  nbdocaml_module *m = open_plugin (plugin);
+  nbdocaml_conn *c = open_conn (m, 0);
+  char *buf = g_malloc (65536);
+  int i;
+
+  ssize_t before, growth;
+
+  /* What the C heap holds (malloc'd bytes, every arena: the runtime's
+   * own blocks are malloc'd too) after a full collection, which also
+   * frees what OCaml frees only when it collects (a thread's Thread.t
+   * has a finaliser), before and after 2000 more threads. */
+  for (i = 0; i < CHURN_THREADS; ++i)
+    g_thread_join (g_thread_new ("short-lived", short_lived_thread, c));
+  g_assert_cmpint (nbdocaml_call_config (m, "gc", "1"), ==, 0);
+  before = (ssize_t) mallinfo2 ().uordblks;
+  for (i = 0; i < 10 * CHURN_THREADS; ++i)
+    g_thread_join (g_thread_new ("short-lived", short_lived_thread, c));
+  g_assert_cmpint (nbdocaml_call_config (m, "gc", "1"), ==, 0);
+  growth = (ssize_t) mallinfo2 ().uordblks - before;
+  g_test_message ("%s: %d threads: malloc'd bytes in use grew by %zd",
+                  plugin, 10 * CHURN_THREADS, growth);
+  /* systhreads keeps close to 300 bytes for each thread it believes alive
+   * (measured with OCaml 4.13), so a runtime that never heard of the
+   * exits grows by that much a thread.  When it heard of them, less than
+   * 160 bytes a thread remain: with OCaml 4.13, 96 bytes a thread that
+   * its caml_c_thread_unregister does not give back while the runtime
+   * lives.  (valgrind's allocator keeps no mallinfo2 figures.) */
+  if (!under_valgrind ())
+    g_assert_cmpint (growth, <, 160 * 10 * CHURN_THREADS);
+  for (i = 0; i < 2000; ++i)
+    g_assert_cmpint (nbdocaml_call_pread (c, buf, 65536, 0, 0), ==, 0);
+  g_assert_cmpint (nbdocaml_call_close (c), ==, 0);
+  nbdocaml_module_close (m);
+  g_free (buf);
+}
+
+static void test_churn (void) { churn ("loaddisk"); }
+static void test_churn_threads (void) { churn ("threads_loaddisk"); }
+
+/* -- modules opened and closed on many threads at once ------------------ */
+
+#define OPENERS 6
+#define OPEN_ROUNDS 15
+
+struct opener {
+  struct gate *gate;
+  int id;
+};
+
+/* Each thread opens, uses and closes modules over and over, at the same
+ * time as the others: the same files (so handles share runtimes, and a
+ * runtime's last close races with another thread's open of the same
+ * file), and different files (separate runtimes), with and without
+ * threads.cmxa.  Every open must succeed and every module must work. */
+static gpointer
+opener_thread (gpointer data)
+{
+  static const char *const names[] = {
+    "loaddisk", "threads_loaddisk", "loaddisk2", "threads_loaddisk2",
+  };
+  struct opener *o = data;
+  int round;
+
+  gate_wait (o->gate);
+  for (round = 0; round < OPEN_ROUNDS; ++round) {
+    const char *name = names[(o->id + round) % G_N_ELEMENTS (names)];
+    char *path = plugin_path (name);
+    nbdocaml_module *m = nbdocaml_module_open (path, 0);
+    nbdocaml_conn *c;
+    char buf[16] = { 0 }, back[16];
+
+    if (m == NULL)
+      g_error ("thread %d round %d: %s: %s", o->id, round, name,
+               nbdocaml_get_error ());
+    g_assert_cmpstr (nbdocaml_module_path (m), ==, path);
+    c = open_conn (m, 0);
+    snprintf (buf, sizeof buf, "t%d r%d", o->id, round);
+    /* Each thread its own 16 bytes: the disk may be shared with other
+     * handles of the same runtime. */
+    g_assert_cmpint (nbdocaml_call_pwrite (c, buf, sizeof buf, o->id * 4096,
+                                           0), ==, 0);
+    g_assert_cmpint (nbdocaml_call_pread (c, back, sizeof back, o->id * 4096,
+                                          0), ==, 0);
+    g_assert_cmpmem (back, sizeof back, buf, sizeof buf);
+    if (round % 2)
+      g_assert_cmpint (nbdocaml_call_close (c), ==, 0);
+    nbdocaml_module_close (m);  /* closes c when it is still open */
+    g_free (path);
+  }
+  return NULL;
+}
+
+static void
+test_open_close_on_many_threads (void)
+{
+  struct gate gate = { .open = FALSE };
+  struct opener o[OPENERS];
+  GThread *th[OPENERS];
+  int i;
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  for (i = 0; i < OPENERS; ++i) {
+    o[i] = (struct opener) { &gate, i };
+    th[i] = g_thread_new ("opener", opener_thread, &o[i]);
+  }
+  gate_open (&gate);
+  for (i = 0; i < OPENERS; ++i)
+    g_thread_join (th[i]);
+  g_cond_clear (&gate.cond);
+  g_mutex_clear (&gate.lock);
+
+  /* Afterwards the files open as usual. */
+  nbdocaml_module_close (open_plugin ("loaddisk"));
+  nbdocaml_module_close (open_plugin ("threads_loaddisk"));
+}
+
 int
 main (int argc, char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/threads/parallel-calls-no-threads-cmxa",
-                   test_parallel_no_threads_cmxa);
-  g_test_add_func ("/threads/parallel-calls-threads-cmxa",
-                   test_parallel_threads_cmxa);
-  g_test_add_func ("/threads/blocking-releases-runtime",
-                   test_blocking_releases_runtime);
-  g_test_add_func ("/threads/handoff-between-threads-no-threads-cmxa",
-                   test_handoff_no_threads_cmxa);
-  g_test_add_func ("/threads/handoff-between-threads-threads-cmxa",
-                   test_handoff_threads_cmxa);
-  g_test_add_func ("/threads/thread-create-in-plugin",
-                   test_thread_create_in_plugin);
+  test_init (&argc, &argv);
+  test_add ("/threads/parallel-calls-no-threads-cmxa",
+            test_parallel_no_threads_cmxa);
+  test_add ("/threads/parallel-calls-threads-cmxa",
+            test_parallel_threads_cmxa);
+  test_add ("/threads/blocking-releases-runtime",
+            test_blocking_releases_runtime);
+  test_add ("/threads/handoff-between-threads-no-threads-cmxa",
+            test_handoff_no_threads_cmxa);
+  test_add ("/threads/handoff-between-threads-threads-cmxa",
+            test_handoff_threads_cmxa);
+  test_add ("/threads/threads-come-and-go/no-threads", test_churn);
+  test_add ("/threads/threads-come-and-go/threads-cmxa", test_churn_threads);
+  test_add ("/threads/open-and-close-modules-on-many-threads",
+            test_open_close_on_many_threads);
+  test_add ("/threads/thread-create-in-plugin",
+            test_thread_create_in_plugin);
   return g_test_run ();
 }

@@ -47,7 +47,9 @@ and flag = May_trim | FUA | Req_one
 (** Flags passed with a request: [May_trim] (a zero request may punch a
     hole), [FUA] (force unit access: the data must be on stable storage
     when the call returns), [Req_one] (an extents request wants only the
-    first extent).  (nbdkit 1.16) *)
+    first extent).  A list holds each flag at most once, in the order
+    nbdkit's own OCaml plugin has always used: [[Req_one; FUA;
+    May_trim]].  (nbdkit 1.16) *)
 
 type fua_flag = FuaNone | FuaEmulate | FuaNative
 (** What [?can_fua] returns: no FUA support, emulate it with a flush, or
@@ -215,15 +217,19 @@ val set_error : Unix.error -> unit
 
 val parse_size : string -> int64
 (** A size with an optional suffix ([b], [k], [M], [G], [T], [P], [E],
-    powers of 1024).  (nbdkit 1.16) *)
+    powers of 1024, or [s], 512-byte sectors), as nbdkit reads it: leading
+    white space and a sign are allowed, negative sizes are not.  (nbdkit
+    1.16) *)
 
 val parse_bool : string -> bool
 (** [1], [true], [t], [yes], [y], [on] and their opposites, in any case.
     (nbdkit 1.16) *)
 
 val read_password : string -> string
-(** ["-"] from the terminal, ["-N"] from file descriptor [N], ["+FILE"]
-    from a file, else the string itself.  (nbdkit 1.16) *)
+(** ["-"] from the terminal (echo off), ["-N"] a line from file descriptor
+    [N] (not 0, 1 or 2), which is then closed, ["+FILE"] the first line of
+    a file, any other string starting with [-] an error, else the string
+    itself.  (nbdkit 1.16) *)
 
 (** {2 Asking the server}
 

@@ -3,9 +3,12 @@
      failure not_found invalid_argument user_exn out_of_memory
      stack_overflow exit short long
      extents_empty extents_overlap extents_range extents_zero_length
-     open_raises
-     fua_out_of_range cache_out_of_range close_raises unload_raises
-   and "ok" (the default) makes them behave: a 1 MiB zeroed disk. *)
+     extents_negative_offset extents_negative_length extents_overflow
+     open_raises load_raises
+     fua_out_of_range cache_out_of_range bool_out_of_range negative_size
+     close_raises unload_raises
+   and "ok" (the default) makes them behave: a 1 MiB zeroed disk.  load
+   and unload say "load" and "unload" with NBDKit.debug when they run. *)
 
 exception Custom of string * int
 
@@ -42,6 +45,9 @@ let extents () count offset _flags =
   | "extents_overlap" -> [ e offset 4096L; e offset 4096L ]
   | "extents_range" -> [ e (Int64.add size 4096L) 4096L ]
   | "extents_zero_length" -> [ e offset 0L ]
+  | "extents_negative_offset" -> [ e (-4096L) 8192L ]
+  | "extents_negative_length" -> [ e offset (-1L) ]
+  | "extents_overflow" -> [ e offset 4096L; e (Int64.add offset 4096L) Int64.max_int ]
   | _ -> [ e offset (Int64.of_int32 count) ]
 
 let plugin = {
@@ -53,8 +59,15 @@ let plugin = {
     | _ -> failwith ("unknown parameter: " ^ k));
   open_connection = Some (fun _ -> if !mode = "open_raises" then failwith "open failed");
   close = Some (fun () -> if !mode = "close_raises" then failwith "close failed");
-  unload = Some (fun () -> if !mode = "unload_raises" then failwith "unload failed");
-  get_size = Some (fun () -> size);
+  load = Some (fun () ->
+    NBDKit.debug "load";
+    if !mode = "load_raises" then failwith "load failed");
+  unload = Some (fun () ->
+    NBDKit.debug "unload";
+    if !mode = "unload_raises" then failwith "unload failed");
+  get_size = Some (fun () -> if !mode = "negative_size" then -1L else size);
+  can_write = Some (fun () ->
+    if !mode = "bool_out_of_range" then (Obj.magic 2 : bool) else true);
   pread = Some pread;
   pwrite = Some (fun () _ _ _ -> misbehave ());
   can_extents = Some (fun () -> true);

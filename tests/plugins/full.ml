@@ -65,7 +65,8 @@ let plugin = {
   can_flush = Some (fun _ -> true);
   is_rotational = Some (fun _ -> false);
   can_trim = Some (fun _ -> true);
-  dump_plugin = Some (fun () -> print_endline "full_dump=yes");
+  (* print_string does not flush: the library must (print_endline would). *)
+  dump_plugin = Some (fun () -> print_string "full_dump=yes\n");
   can_zero = Some (fun _ -> true);
   can_fua = Some (fun _ -> NBDKit.FuaNative);
   pread = Some (fun _ count offset flags ->

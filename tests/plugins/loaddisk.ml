@@ -2,7 +2,8 @@
    pread, pwrite, trim and zero (both zero the range, like nbdkit's memory
    plugin), flush, at the default PARALLEL thread model (thread_model is
    not registered).  size=SIZE (default 1M) replaces the disk; call it
-   before any connection exists.
+   before any connection exists.  gc=1 runs a full collection and
+   compaction, which also runs the finalisers of what became garbage.
 
    The same source is also built with threads.cmxa (threads_loaddisk).
    Then callbacks of several threads can interleave wherever OCaml code
@@ -29,6 +30,7 @@ let plugin = {
   config = Some (fun k v ->
     match k with
     | "size" -> disk := Bytes.make (Int64.to_int (NBDKit.parse_size v)) '\000'
+    | "gc" -> Gc.compact ()
     | _ -> failwith ("unknown parameter: " ^ k));
   open_connection = Some (fun _ -> ());
   get_size = Some (fun () -> Int64.of_int (Bytes.length !disk));
