@@ -144,8 +144,14 @@ class Scratch:
                     run(["./configure"] + self.configure_args, self.dir, self.log,
                         self.env)):
                 die("cannot configure the scratch copy: see %s" % self.log)
-        if self.make(["all", "check", "TESTS="]) != 0:
+        if self.build() != 0:
             die("cannot build the scratch copy: see %s" % self.log)
+
+    def build(self):
+        """make all, then what the tests need.  Two invocations: "make all
+        check" would run two recursive makes at once, racing on the same
+        files (the glue archive, rebuilt by both)."""
+        return self.make(["all"]) or self.make(["check", "TESTS="])
 
     def make(self, args, env_extra=None, timeout=None):
         env = dict(self.env)
@@ -294,7 +300,7 @@ def main():
         try:
             with open(path, "w") as f:
                 f.write(mutate(original, m))
-            if s.make(["all", "check", "TESTS="]) != 0:
+            if s.build() != 0:
                 results[m["mutant"]] = ("BROKEN", "does not build: see " + s.log)
             else:
                 st, failed = s.check(m["make"], m["tests"])

@@ -227,6 +227,15 @@ test_extents (void)
   g_assert_cmpint (nbdocaml_call_extents (c, 4096, 0, 0, log_extent, &log), ==, -1);
   assert_error (EINVAL, "extents: the plugin returned no extent covering");
 
+  /* An empty extent between two others: contiguous, so accepted, and not
+   * passed on (nbdocaml.h: "empty extents ... are not passed on"). */
+  memset (&log, 0, sizeof log);
+  set_mode (m, "extents_empty_inside");
+  g_assert_cmpint (nbdocaml_call_extents (c, 8192, 0, 0, log_extent, &log), ==, 0);
+  g_assert_cmpint (log.n, ==, 2);
+  g_assert_cmpuint (log.offset[1], ==, 4096);
+  g_assert_cmpuint (log.length[1], ==, 4096);
+
   /* One extent, but it starts after the requested offset. */
   memset (&log, 0, sizeof log);
   set_mode (m, "extents_range");

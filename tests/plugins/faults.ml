@@ -3,6 +3,7 @@
      failure not_found invalid_argument user_exn out_of_memory
      stack_overflow exit short long
      extents_empty extents_overlap extents_range extents_zero_length
+     extents_empty_inside
      extents_negative_offset extents_negative_length extents_overflow
      open_raises load_raises
      fua_out_of_range cache_out_of_range bool_out_of_range negative_size
@@ -45,6 +46,9 @@ let extents () count offset _flags =
   | "extents_overlap" -> [ e offset 4096L; e offset 4096L ]
   | "extents_range" -> [ e (Int64.add size 4096L) 4096L ]
   | "extents_zero_length" -> [ e offset 0L ]
+  | "extents_empty_inside" ->
+     [ e offset 4096L; e (Int64.add offset 4096L) 0L;
+       e (Int64.add offset 4096L) 4096L ]
   | "extents_negative_offset" -> [ e (-4096L) 8192L ]
   | "extents_negative_length" -> [ e offset (-1L) ]
   | "extents_overflow" -> [ e offset 4096L; e (Int64.add offset 4096L) Int64.max_int ]
