@@ -2,11 +2,20 @@
    by nbdkit 1.32's recipe: the same disk, but counts arrive as int64 (an
    int for pread), so that requests of 2 GiB and more reach the plugin
    whole.  Every trim, zero, cache and extents call reports its count and
-   offset through NBDKit.debug.  Key: size=SIZE (default 8G). *)
+   offset through NBDKit.debug, adding " (not a genuine int64)" if the
+   count marshals unlike an int64 made in OCaml (a boxed int32, say, which
+   prints the same).  Key: size=SIZE (default 8G). *)
 
 let bs = 65536
 let size = ref (NBDKit.parse_size "8G")
 let blocks : (int, Bytes.t) Hashtbl.t = Hashtbl.create 64
+
+let report what count offset =
+  let genuine =
+    Marshal.to_string count [] =
+    Marshal.to_string (Int64.of_string (Int64.to_string count)) [] in
+  NBDKit.debug "%s %Ld %Ld%s" what count offset
+    (if genuine then "" else " (not a genuine int64)")
 
 let iter_blocks off len f =
   let rec go pos done_ =
@@ -68,16 +77,16 @@ let () =
     ~pread:(fun () count offset _ -> read count (Int64.to_int offset))
     ~pwrite:(fun () data offset _ -> write data (Int64.to_int offset))
     ~trim:(fun () count offset _ ->
-      NBDKit.debug "trim %Ld %Ld" count offset;
+      report "trim" count offset;
       zero_range (Int64.to_int count) (Int64.to_int offset))
     ~zero:(fun () count offset _ ->
-      NBDKit.debug "zero %Ld %Ld" count offset;
+      report "zero" count offset;
       zero_range (Int64.to_int count) (Int64.to_int offset))
     ~can_cache:(fun () -> NBDKit.CacheNop)
-    ~cache:(fun () count offset _ -> NBDKit.debug "cache %Ld %Ld" count offset)
+    ~cache:(fun () count offset _ -> report "cache" count offset)
     ~can_extents:(fun () -> true)
     ~extents:(fun () count offset _ ->
-      NBDKit.debug "extents %Ld %Ld" count offset;
+      report "extents" count offset;
       extents_from (Int64.to_int count) (Int64.to_int offset))
     ~thread_model:(fun () -> NBDKit.THREAD_MODEL_SERIALIZE_ALL_REQUESTS)
     ()
