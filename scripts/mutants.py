@@ -125,20 +125,33 @@ class Scratch:
         self.configure_args = configure_args
         self.srcdir = srcdir
 
+    def sync(self):
+        """Copy the source tree's files (those git knows, as they are in the
+        working tree) that the copy lacks or has with other contents, so
+        that a reused copy tests today's sources and tests."""
+        files = subprocess.run(
+            ["git", "-C", self.srcdir, "ls-files", "-z", "--cached", "--others",
+             "--exclude-standard"], capture_output=True, check=True).stdout
+        for rel in sorted(set(files.decode().split("\0")) - {""}):
+            src = os.path.join(self.srcdir, rel)
+            if not os.path.isfile(src):
+                continue          # deleted in the working tree
+            dst = os.path.join(self.dir, rel)
+            if os.path.isfile(dst):
+                with open(src, "rb") as a, open(dst, "rb") as b:
+                    if a.read() == b.read():
+                        continue
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            # A new modification time, so that make rebuilds from it even
+            # when the copy's build is newer than the source's edit.
+            shutil.copy(src, dst)
+
     def prepare(self):
         if os.path.exists(os.path.join(self.dir, "config.status")):
-            say("reusing %s" % self.dir)
+            say("reusing %s (its sources brought up to date)" % self.dir)
+            self.sync()
         else:
-            files = subprocess.run(
-                ["git", "-C", self.srcdir, "ls-files", "-z", "--cached", "--others",
-                 "--exclude-standard"], capture_output=True, check=True).stdout
-            for rel in sorted(set(files.decode().split("\0")) - {""}):
-                src = os.path.join(self.srcdir, rel)
-                if not os.path.isfile(src):
-                    continue          # deleted in the working tree
-                dst = os.path.join(self.dir, rel)
-                os.makedirs(os.path.dirname(dst), exist_ok=True)
-                shutil.copy2(src, dst)
+            self.sync()
             say("building %s (log: %s)" % (self.dir, self.log))
             if (run(["autoreconf", "-fi"], self.dir, self.log, self.env) or
                     run(["./configure"] + self.configure_args, self.dir, self.log,

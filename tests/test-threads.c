@@ -325,6 +325,47 @@ test_handoff_threads_cmxa (void)
   handoff ("threads_loaddisk");
 }
 
+/* -- without threads.cmxa a callback holds the module ------------------ */
+
+static gpointer
+slow_pread_thread (gpointer conn)
+{
+  char buf[512];
+
+  g_assert_cmpint (nbdocaml_call_pread (conn, buf, sizeof buf, 0, 0), ==, 0);
+  return NULL;
+}
+
+/* slow.ml (no threads.cmxa) sleeps in pread with NBDKit.nanosleep, which
+ * lets the runtime go.  Another thread's call must still wait until that
+ * pread has returned (nbdocaml.h: "Without threads.cmxa a callback holds
+ * the module for its whole duration"): the module has one OCaml stack,
+ * on OCaml 5 the domain's, which two interleaved callbacks would share.
+ * The second call is made once the plugin has said it sleeps, and when
+ * it returns the first must have woken. */
+static void
+test_callback_holds_module_no_threads_cmxa (void)
+{
+  nbdocaml_module *m = open_plugin_copy ("slow");
+  nbdocaml_conn *c = open_conn (m, 0), *c2 = open_conn (m, 0);
+  struct collector col;
+  GThread *t;
+
+  g_assert_cmpint (nbdocaml_module_has_threads (m), ==, 0);
+  collector_init (&col);
+  collector_attach (&col, m);
+  g_assert_cmpint (nbdocaml_call_config (m, "delay_ms", "500"), ==, 0);
+  t = g_thread_new ("slow", slow_pread_thread, c);
+  g_assert_true (collector_wait_for (&col, "pread: sleeping", 30));
+  g_assert_cmpint (nbdocaml_call_can_write (c2), ==, 1);
+  g_assert_cmpuint (collector_count (&col, "pread: woke"), ==, 1);
+  g_thread_join (t);
+  nbdocaml_call_close (c);
+  nbdocaml_call_close (c2);
+  nbdocaml_module_close (m);
+  collector_free (&col);
+}
+
 /* -- a thread the plugin starts itself ------------------------------- */
 
 #define WORKER_CALLERS 4
@@ -541,6 +582,8 @@ main (int argc, char *argv[])
             test_parallel_threads_cmxa);
   test_add ("/threads/blocking-releases-runtime",
             test_blocking_releases_runtime);
+  test_add ("/threads/callback-holds-the-module-no-threads-cmxa",
+            test_callback_holds_module_no_threads_cmxa);
   test_add ("/threads/handoff-between-threads-no-threads-cmxa",
             test_handoff_no_threads_cmxa);
   test_add ("/threads/handoff-between-threads-threads-cmxa",
