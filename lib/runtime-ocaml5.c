@@ -88,14 +88,29 @@ static __thread struct {
   struct signal_stack *stack;   /* systhreads' stack for this thread */
 } self;
 
+/* The thread's alternate signal stack now, or NULL. */
+static void *
+current_signal_stack (void)
+{
+  stack_t ss;
+
+  if (sigaltstack (NULL, &ss) == -1 || (ss.ss_flags & SS_DISABLE))
+    return NULL;
+  return ss.ss_sp;
+}
+
+/* Note the stack registration gave this thread, if it gave one: before
+ * is the thread's stack before registering.  OCaml 5.1.0's systhreads
+ * gives none, and the stack the thread has then is another's (the host
+ * library's, see altstack.c), not ours to free. */
 static void
-note_signal_stack (void)
+note_signal_stack (void *before)
 {
   stack_t ss;
   struct signal_stack *n;
 
   if (sigaltstack (NULL, &ss) == -1 || (ss.ss_flags & SS_DISABLE) ||
-      (n = malloc (sizeof *n)) == NULL)
+      ss.ss_sp == before || (n = malloc (sizeof *n)) == NULL)
     return;
   n->owner = pthread_self ();
   n->stack = ss.ss_sp;
@@ -142,10 +157,12 @@ static void
 prepare_thread (void)
 {
   if (st.threads) {
+    void *before = current_signal_stack ();
+
     /* 0 for a thread systhreads already knows (made by Thread.create). */
     self.registered = st.thread_register ();
     if (self.registered)
-      note_signal_stack ();
+      note_signal_stack (before);
   }
   else
     caml_init_domain_self (0);
