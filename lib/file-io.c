@@ -43,12 +43,7 @@ buf_region (const char *fn, value buf, char **data, size_t *len)
 {
   struct caml_ba_array *ba = Caml_ba_array_val (buf);
 
-  if (ba->data == NULL && ba->dim[0] == 0) {
-    char msg[128];
-    snprintf (msg, sizeof msg, "NBDKit.%s: the buffer was kept past the "
-              "call that lent it", fn);
-    caml_invalid_argument (msg);
-  }
+  nbdocaml_internal_check_live (fn, buf);
   *data = ba->data;
   *len = (size_t) ba->dim[0];
 }

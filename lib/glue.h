@@ -135,6 +135,10 @@ GLUE_HIDDEN void nbdocaml_internal_fill_negotiation (struct nbdocaml_glue *t);
 /* helpers.c: the NBDKit helpers (export_name ...) and the host services
  * they fall back on outside nbdkit. */
 GLUE_HIDDEN void nbdocaml_internal_set_host (const struct nbdocaml_glue_host *);
+/* primitives.c: raises Invalid_argument, naming NBDKit.fn, when the
+ * Bigarray ba is a buffer kept past the call that lent it (its data is
+ * NULL then, see callbacks.c). */
+GLUE_HIDDEN void nbdocaml_internal_check_live (const char *fn, value ba);
 /* Outside nbdkit: 0 when the host's stdio_safe hook says the plugin may
  * not use stdin and stdout, else 1 (also when there is no such hook). */
 GLUE_HIDDEN int nbdocaml_internal_host_stdio_safe (void);

@@ -382,8 +382,8 @@ nbdocaml_glue_read_password (value strv)
  * A buffer kept past the call that lent it has no data (callbacks.c):
  * refused with a message that says so.  Bounds are checked against the
  * array's current dimension. */
-static void
-check_live (const char *fn, value ba)
+void
+nbdocaml_internal_check_live (const char *fn, value ba)
 {
   if (Caml_ba_array_val (ba)->data == NULL) {
     char msg[160];
@@ -411,7 +411,7 @@ blit_in (const char *fn, value src, value srcoff, value dst, value dstoff,
 {
   struct caml_ba_array *ba = Caml_ba_array_val (dst);
 
-  check_live (fn, dst);
+  nbdocaml_internal_check_live (fn, dst);
   check_blit (fn, caml_string_length (src), Long_val (srcoff),
               ba->dim[0], Long_val (dstoff), Long_val (len));
   memcpy ((char *) ba->data + Long_val (dstoff),
@@ -446,7 +446,7 @@ nbdocaml_glue_blit_to_bytes (value src, value srcoff, value dst,
 {
   struct caml_ba_array *ba = Caml_ba_array_val (src);
 
-  check_live ("blit_to_bytes", src);
+  nbdocaml_internal_check_live ("blit_to_bytes", src);
   check_blit ("blit_to_bytes", ba->dim[0], Long_val (srcoff),
               caml_string_length (dst), Long_val (dstoff), Long_val (len));
   memcpy (Bytes_val (dst) + Long_val (dstoff),
@@ -460,7 +460,7 @@ nbdocaml_glue_buf_to_string (value buf)
 {
   struct caml_ba_array *ba = Caml_ba_array_val (buf);
 
-  check_live ("buf_to_string", buf);
+  nbdocaml_internal_check_live ("buf_to_string", buf);
   return caml_alloc_initialized_string (ba->dim[0], ba->data);
 }
 
