@@ -292,10 +292,27 @@ nbdocaml_module_open (const char *path, unsigned flags)
   return NULL;
 }
 
+/* Take rt off the list, stop its runtime and unload its file: its last
+ * handle is closed and no thread is still leaving it.  runtimes_lock is
+ * held. */
+static void
+unload_runtime (struct runtime *rt)
+{
+  struct runtime **pp;
+
+  for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)
+    ;
+  *pp = rt->next;
+  rt->g->stop ();
+  restore_segv (rt);
+  dlclose (rt->dl);
+  free (rt);
+}
+
 NBDOCAML_API void
 nbdocaml_module_close (nbdocaml_module *m)
 {
-  struct runtime *rt, **pp;
+  struct runtime *rt;
 
   if (m == NULL)
     return;
@@ -308,15 +325,13 @@ nbdocaml_module_close (nbdocaml_module *m)
   if (--rt->refs == 0 && rt->g->parks)
     rt->g->stop ();             /* flushes; the runtime stays listed */
   else if (rt->refs == 0) {
-    while (rt->exiting > 0)
+    /* Waiting lets go of runtimes_lock while the runtime is still listed,
+     * so another thread may open the same file meanwhile and take the
+     * runtime up again: then it is that handle's to close, not ours. */
+    while (rt->exiting > 0 && rt->refs == 0)
       pthread_cond_wait (&exits_done, &runtimes_lock);
-    for (pp = &runtimes; *pp != rt; pp = &(*pp)->next)
-      ;
-    *pp = rt->next;
-    rt->g->stop ();
-    restore_segv (rt);
-    dlclose (rt->dl);
-    free (rt);
+    if (rt->refs == 0)
+      unload_runtime (rt);
   }
   pthread_mutex_unlock (&runtimes_lock);
 

@@ -387,6 +387,115 @@ open_deleted_file (gconstpointer plugin)
   g_free (copy);
 }
 
+/* The last close of an OCaml 4 runtime waits while a thread that called
+ * into the process's runtimes is still leaving them (its thread-exit
+ * handler runs in their code), and waiting lets go of the list of
+ * runtimes: another thread may open the same file meanwhile and take the
+ * runtime up again.  That runtime must stay loaded for the new handle.
+ *
+ * The exit is made to last: thread A called a threads.cmxa plugin X, and
+ * exits while B's call to X sleeps; unregistering A from X waits for B's
+ * call.  Meanwhile M closes the only handle on plugin Y, and this thread
+ * opens Y again.  (OCaml 5 parks a runtime at its last close instead of
+ * waiting, so there only the outcome is checked.) */
+struct leaver {
+  nbdocaml_conn *c;
+  GMutex *lock;
+  GCond *cond;
+  int called, leave;
+};
+
+static void *
+call_then_leave (void *p)
+{
+  struct leaver *l = p;
+
+  g_assert_cmpint (nbdocaml_call_get_size (l->c), >, 0);
+  g_mutex_lock (l->lock);
+  l->called = 1;
+  g_cond_broadcast (l->cond);
+  while (!l->leave)
+    g_cond_wait (l->cond, l->lock);
+  g_mutex_unlock (l->lock);
+  return NULL;                  /* the thread-exit handler runs now */
+}
+
+static void *
+close_and_say (void *p)
+{
+  void **args = p;
+
+  nbdocaml_module_close (args[0]);
+  g_atomic_int_set ((gint *) args[1], 1);
+  return NULL;
+}
+
+static void
+test_open_during_last_close (void)
+{
+  struct collector col;
+  nbdocaml_module *x = open_slow ("threads_slow", &col, 0), *y, *y2;
+  nbdocaml_conn *cx = open_conn (x, 0), *cy;
+  char *ypath = plugin_copy ("slow");
+  struct reader rd = { cx, 0, 0 };
+  struct leaver a;
+  GMutex lock;
+  GCond cond;
+  pthread_t ta, tb, tm;
+  gint closed = 0;
+  void *margs[2];
+
+  g_mutex_init (&lock);
+  g_cond_init (&cond);
+  a = (struct leaver) { cx, &lock, &cond, 0, 0 };
+  g_assert_cmpint (pthread_create (&ta, NULL, call_then_leave, &a), ==, 0);
+  g_mutex_lock (&lock);
+  while (!a.called)
+    g_cond_wait (&cond, &lock);
+  g_mutex_unlock (&lock);
+
+  /* Y is open before A leaves, so A's exit handler leaves Y too. */
+  y = nbdocaml_module_open (ypath, 0);
+  g_assert_nonnull (y);
+  g_assert_cmpint (nbdocaml_call_config (x, "delay_ms", "5000"), ==, 0);
+  g_assert_cmpint (pthread_create (&tb, NULL, slow_read, &rd), ==, 0);
+  g_assert_true (collector_wait_for (&col, "pread: sleeping", 30));
+  g_mutex_lock (&lock);
+  a.leave = 1;
+  g_cond_broadcast (&cond);
+  g_mutex_unlock (&lock);
+  g_usleep (300 * 1000);        /* A is in its exit handler, waiting */
+
+  margs[0] = y;
+  margs[1] = &closed;
+  g_assert_cmpint (pthread_create (&tm, NULL, close_and_say, margs), ==, 0);
+  g_usleep (300 * 1000);        /* M is in the last close, waiting */
+  y2 = nbdocaml_module_open (ypath, 0);
+  if (y2 == NULL)
+    g_error ("%s", nbdocaml_get_error ());
+  /* The interleaving happened: B's call, and so A's exit, still lasts,
+   * and on OCaml 4 M's close waits for it. */
+  g_assert_cmpuint (collector_count (&col, "pread: woke"), ==, 0);
+  if (ocaml_major () == 4)
+    g_assert_cmpint (g_atomic_int_get (&closed), ==, 0);
+
+  pthread_join (tb, NULL);
+  g_assert_cmpint (rd.r, ==, 0);
+  pthread_join (ta, NULL);
+  pthread_join (tm, NULL);
+  g_assert_cmpint (g_atomic_int_get (&closed), ==, 1);
+  /* y2's runtime is still there. */
+  cy = open_conn (y2, 0);
+  g_assert_cmpint (nbdocaml_call_get_size (cy), ==, 1024 * 1024);
+  nbdocaml_module_close (y2);
+  nbdocaml_module_close (x);
+  g_unlink (ypath);
+  g_free (ypath);
+  collector_free (&col);
+  g_cond_clear (&cond);
+  g_mutex_clear (&lock);
+}
+
 static void
 add (const char *name, GTestDataFunc fn)
 {
@@ -410,5 +519,7 @@ main (int argc, char **argv)
   add ("shutdown-unload-rules", shutdown_unload_rules);
   add ("module-close-with-threads-alive", close_with_threads_alive);
   add ("open-a-loaded-file-that-was-deleted", open_deleted_file);
+  test_add ("/closing/open-during-the-last-close-keeps-the-runtime",
+            test_open_during_last_close);
   return g_test_run ();
 }
