@@ -46,6 +46,10 @@
 #include <caml/mlvalues.h>
 #include <caml/domain.h>
 #include <caml/signals.h>
+/* For OCAML_VERSION_MINOR; config.h's OCAML_VERSION (a string, unused
+ * here) would clash with the one of caml/version.h. */
+#undef OCAML_VERSION
+#include <caml/version.h>
 
 #include "glue.h"
 
@@ -58,12 +62,42 @@ nbdocaml_internal_after_startup (void)
 {
 }
 
+/* OCaml 5.1's systhreads (ocaml/ocaml#12834 fixed it in 5.2) registers
+ * and unregisters a foreign thread without putting the runtime state of
+ * the domain in order first: it allocates the thread's descriptor on the
+ * OCaml heap while the domain still holds the state of whichever thread
+ * ran last, and a collection then can leave a thread's saved local roots
+ * pointing into a dead C frame.  Measured here: 8 clients connecting at
+ * once to a threads.cmxa plugin under nbdkit crash it in the minor GC
+ * (caml_thread_scan_roots) about one run in five.  Before 5.2, therefore,
+ * a thread (un)registers only while no callback is in flight, as on OCaml
+ * 4: a reader-writer gate, writers preferred, that every call holds as a
+ * reader.  5.2 and later need none, and take no gate at all. */
+#define NEED_REGISTRATION_GATE \
+  (OCAML_VERSION_MAJOR == 5 && OCAML_VERSION_MINOR < 2)
+
 static struct {
   int threads;                          /* threads.cmxa is linked */
   int (*thread_register) (void);
   int (*thread_unregister) (void);
   pthread_mutex_t lock;                 /* used when !threads */
+  int gated;                            /* threads && NEED_REGISTRATION_GATE */
+  pthread_rwlock_t gate;                /* used when gated */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static int
+init_gate (void)
+{
+  pthread_rwlockattr_t attr;
+  int r;
+
+  pthread_rwlockattr_init (&attr);
+  pthread_rwlockattr_setkind_np (&attr,
+                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  r = pthread_rwlock_init (&st.gate, &attr);
+  pthread_rwlockattr_destroy (&attr);
+  return r == 0 ? 0 : -1;
+}
 
 /* systhreads gives each thread it registers an alternate signal stack of
  * its own (caml_init_signal_stack) and frees it when the thread
@@ -147,7 +181,11 @@ nbdocaml_internal_thread_exit (void)
 {
   if (self.registered && st.thread_unregister) {
     forget_signal_stack ();
+    if (st.gated)
+      pthread_rwlock_wrlock (&st.gate);
     st.thread_unregister ();
+    if (st.gated)
+      pthread_rwlock_unlock (&st.gate);
   }
   self.registered = 0;
   self.ready = 0;
@@ -160,7 +198,11 @@ prepare_thread (void)
     void *before = current_signal_stack ();
 
     /* 0 for a thread systhreads already knows (made by Thread.create). */
+    if (st.gated)
+      pthread_rwlock_wrlock (&st.gate);
     self.registered = st.thread_register ();
+    if (st.gated)
+      pthread_rwlock_unlock (&st.gate);
     if (self.registered)
       note_signal_stack (before);
   }
@@ -177,6 +219,9 @@ nbdocaml_internal_threads_init (void)
   st.thread_unregister =
     (int (*) (void)) nbdocaml_internal_own_symbol ("caml_c_thread_unregister");
   st.threads = st.thread_register && st.thread_unregister;
+  st.gated = st.threads && NEED_REGISTRATION_GATE;
+  if (st.gated && init_gate () == -1)
+    return -1;
   return st.threads;
 }
 
@@ -189,6 +234,8 @@ nbdocaml_internal_threads_started (void)
   self.holding = 1;
   if (!st.threads)
     pthread_mutex_lock (&st.lock);
+  else if (st.gated)
+    pthread_rwlock_rdlock (&st.gate);
 }
 
 void
@@ -205,6 +252,8 @@ nbdocaml_internal_acquire (void)
     prepare_thread ();
   if (!st.threads)
     pthread_mutex_lock (&st.lock);
+  else if (st.gated)
+    pthread_rwlock_rdlock (&st.gate);
   /* The domain lock, or with systhreads the master lock and then the
    * domain lock, and this thread's Caml_state. */
   caml_leave_blocking_section ();
@@ -219,6 +268,8 @@ nbdocaml_internal_release (int *unused)
   caml_enter_blocking_section_no_pending ();
   if (!st.threads)
     pthread_mutex_unlock (&st.lock);
+  else if (st.gated)
+    pthread_rwlock_unlock (&st.gate);
 }
 
 void
@@ -286,6 +337,15 @@ static void
 fork_child (void)
 {
   free_stacks_left_behind ();
+  /* The gate's readers in the parent were calls in flight on threads the
+   * child does not have: a fresh gate, held as a reader again only by
+   * this thread if it holds the runtime (it forked from a callback, or
+   * took the runtime to fork). */
+  if (st.gated) {
+    init_gate ();
+    if (fork_took_runtime || self.holding)
+      pthread_rwlock_rdlock (&st.gate);
+  }
   if (!fork_took_runtime)
     return;
   fork_took_runtime = 0;
