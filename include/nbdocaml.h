@@ -19,11 +19,11 @@
  * (Unix.sleepf, Unix.read, NBDKit.nanosleep ...) in that case, so a slow
  * callback does not stall the other threads.  Without threads.cmxa a
  * callback holds the module for its whole duration.  Different modules
- * never block each other.  (OCaml 4 with threads.cmxa only: a thread's
- * first call into a module waits until no other call to it is in flight,
- * because registering a thread with OCaml 4's runtime is not safe while
- * OCaml code runs: a callback that waits for another thread's very first
- * call would deadlock.)  The library may be used across fork(): the
+ * never block each other.  (OCaml 4 and 5.1 with threads.cmxa only: a
+ * thread's first call into a module waits until no other call to it is in
+ * flight, because registering a thread with those runtimes is not safe
+ * while OCaml code runs: a callback that waits for another thread's very
+ * first call would deadlock.)  The library may be used across fork(): the
  * forking thread takes each module's runtime first (with threads.cmxa on
  * OCaml 4, it waits for the calls in flight), so the child starts with
  * every module idle and usable.  The library reports the plugin's thread
