@@ -57,6 +57,11 @@ def call_rows(R):
                         "trivial call over direct C, threads.cmxa, ns")):
         if key in C and "direct_call" in C:
             out.append((label, C[key] - C["direct_call"]))
+    # The runtime's own lock pair (bench/bench-runtime-floor.c), the part
+    # of the threads.cmxa call that is the runtime's, not this library's.
+    if "runtime_pair_threads" in C:
+        out.append(("runtime's own lock pair, threads.cmxa, ns",
+                    C["runtime_pair_threads"]))
     for sz in ("4k", "1m"):
         k = "pread_buf_%s_over" % sz
         if k in C:

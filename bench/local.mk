@@ -50,13 +50,38 @@ CLEANFILES += bench/sleepy_threads.ml bench/sleepy_nothreads.ml
 
 # The in-process benchmark, linked to the uninstalled libnbdocaml.so
 # (-no-install: a real executable, runnable under perf or valgrind).
-EXTRA_PROGRAMS = bench/bench-calls
+EXTRA_PROGRAMS = bench/bench-calls bench/bench-runtime-floor
 CLEANFILES += $(EXTRA_PROGRAMS)
 bench_bench_calls_SOURCES = bench/bench-calls.c include/nbdocaml.h
 bench_bench_calls_LDADD = lib/libnbdocaml.la
 bench_bench_calls_LDFLAGS = $(AM_LDFLAGS) -no-install
 
-bench: $(BENCH_PLUGINS) examples/nbdkit-filedisk-plugin.so bench/bench-calls
+# The runtime's own lock pair, the floor under bench-calls' figures: an
+# empty OCaml program and a C stub linked by the plugins' recipe (without
+# the glue), with and without threads.cmxa, and a C program that loads
+# them as plugins are loaded.
+bench_bench_runtime_floor_SOURCES = bench/bench-runtime-floor.c
+bench_bench_runtime_floor_LDADD = -ldl
+FLOOR_OBJECTS = bench/runtime-floor.so bench/runtime-floor-threads.so
+EXTRA_DIST += bench/runtime_floor.ml bench/runtime-floor-stubs.c
+bench/runtime-floor-stubs.o: bench/runtime-floor-stubs.c
+	$(AM_V_CC)$(CC) $(CFLAGS) -fPIC -pthread -I$(OCAML_WHERE) -c -o $@ $<
+bench/runtime_floor_threads.ml: bench/runtime_floor.ml
+	$(AM_V_GEN)cp $< $@
+bench/runtime-floor.so: bench/runtime_floor.ml bench/runtime-floor-stubs.o
+	$(AM_V_GEN)cd bench && $(OCAMLOPT) -output-obj -runtime-variant _pic \
+	  -o runtime-floor.so runtime_floor.ml runtime-floor-stubs.o
+bench/runtime-floor-threads.so: bench/runtime_floor_threads.ml \
+		bench/runtime-floor-stubs.o
+	$(AM_V_GEN)cd bench && $(OCAMLOPT) -output-obj -runtime-variant _pic \
+	  -o runtime-floor-threads.so $(OCAML_UNIX_INCLUDE) $(THREADS_LINK) \
+	  runtime_floor_threads.ml runtime-floor-stubs.o
+CLEANFILES += $(FLOOR_OBJECTS) bench/runtime-floor-stubs.o \
+	bench/runtime_floor_threads.ml bench/runtime_floor*.cm[iox] \
+	bench/runtime_floor*.o
+
+bench: $(BENCH_PLUGINS) examples/nbdkit-filedisk-plugin.so bench/bench-calls \
+		bench/bench-runtime-floor $(FLOOR_OBJECTS)
 	OCAML_VERSION=$(OCAML_VERSION) python3 $(srcdir)/bench/run.py \
 	  --builddir $(abs_builddir) \
 	  --srcdir $(abs_srcdir)

@@ -407,6 +407,13 @@ def bench_calls(b, R):
             exe, os.path.join(b, "bench/nbdkit-ram_string-plugin.so"),
             os.path.join(b, "bench/nbdkit-ram_buf-plugin.so"),
             os.path.join(b, "bench/nbdkit-ram_string_threads-plugin.so")])))
+    # The runtime's own lock pair, in an object built like a plugin but
+    # without this library: the floor under the trivial call.
+    floor = os.path.join(b, "bench/bench-runtime-floor")
+    for r in runs:
+        r.update(json.loads(run([
+            floor, os.path.join(b, "bench/runtime-floor.so"),
+            os.path.join(b, "bench/runtime-floor-threads.so")])))
     for r in runs:
         r.pop("ocaml_version", None)
     R["calls"] = {k: median([r[k] for r in runs]) for k in runs[0]}
@@ -513,6 +520,25 @@ def table(R):
                      "(same)", "-", "-", "-",
                      "<= 100 ns over the direct C call",
                      "%s (+%.0f ns)" % (verdict(over_t <= 100), over_t)])
+        if "runtime_pair_threads" in C:
+            # What the OCaml runtime itself charges for giving the runtime
+            # back and taking it again, which every call must do; the rest
+            # of the trivial call's cost over a direct call is ours.  On
+            # OCaml 4 without threads.cmxa the library takes a mutex of its
+            # own instead of that pair: no floor to show there.
+            pairs = [("with threads.cmxa", "runtime_pair_threads",
+                      "can_write_threads")]
+            if not OCAML_VERSION.startswith("4."):
+                pairs.insert(0, ("without threads.cmxa", "runtime_pair",
+                                 "can_write"))
+            for label, pair, total in pairs:
+                ours = C[total] - C["direct_call"] - C[pair]
+                rows.append(["  runtime's own lock pair, %s" % label,
+                             "ns/call", "-", "-", "-",
+                             "%s (library: %s)" % (fmt(C[pair]), sfmt(ours)),
+                             "-", "-", "-", "-",
+                             "(the floor; library = call - direct - pair)",
+                             "info"])
         for sz in ("4k", "1m"):
             m = C["memcpy_" + sz]
             rows.append(["in-process pread %s (+ = over memcpy)" % sz.upper(),

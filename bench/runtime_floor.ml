@@ -1,0 +1,3 @@
+(* libnbdocaml benchmark: an empty OCaml program for the runtime-floor
+   objects (see bench/runtime-floor-stubs.c); only its runtime is used. *)
+let () = ()
