@@ -30,13 +30,14 @@
  * model (nbdocaml_call_thread_model) but does not impose it: serialising
  * requests or connections is the host's job, as it is nbdkit's.
  *
- * COST PER CALL.  What the library adds to a trivial callback (can_write
- * returning true) over a direct C function call, measured by make bench
- * (bench/RESULTS.md, 2 vCPUs, 2026-11-30): OCaml 4.13, about 66 ns
- * without threads.cmxa and 220 ns with it; OCaml 5.3, about 176 ns
- * without threads.cmxa (the module's mutex, attaching the thread to the
- * domain, the switch to the OCaml stack) and 242 ns with it (systhreads'
- * registration check and the domain lock).
+ * COST PER CALL.  What a trivial callback (can_write returning true) costs
+ * over a direct C function call, measured by make bench (bench/RESULTS.md,
+ * 2 vCPUs, 2026-12-02): OCaml 4.13, about 32 ns without threads.cmxa and
+ * 88 ns with it; OCaml 5.3, about 65 ns without threads.cmxa (the
+ * module's mutex and the domain lock) and 97 ns with it (systhreads'
+ * master lock and the domain lock).  Of these, the OCaml runtime's own
+ * release-and-take-again pair, which every call must pay, is 62 ns
+ * (4.13 with threads.cmxa), 29 ns and 77 ns (5.3).
  *
  * CLOSING WHILE CALLS RUN.  Closing a connection (nbdocaml_call_close) or a
  * module (nbdocaml_module_shutdown, nbdocaml_module_close) while other
