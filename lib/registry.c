@@ -35,6 +35,10 @@ struct runtime {
    * which they do without runtimes_lock held: it must not stop before
    * they are done. */
   unsigned exiting;
+  /* A last close is waiting for those exits, to unload the runtime
+   * after them unless an open takes it up meanwhile: no other close may
+   * unload it then. */
+  int unloading;
   /* OCaml installs a SIGSEGV handler (for Stack_overflow) at startup and
    * never removes it; after dlclose it would point at unmapped code.  We
    * remember what was there before and what OCaml put there. */
@@ -324,12 +328,17 @@ nbdocaml_module_close (nbdocaml_module *m)
   pthread_mutex_lock (&runtimes_lock);
   if (--rt->refs == 0 && rt->g->parks)
     rt->g->stop ();             /* flushes; the runtime stays listed */
-  else if (rt->refs == 0) {
+  else if (rt->refs == 0 && !rt->unloading) {
     /* Waiting lets go of runtimes_lock while the runtime is still listed,
      * so another thread may open the same file meanwhile and take the
-     * runtime up again: then it is that handle's to close, not ours. */
+     * runtime up again: then it is that handle's to close, not ours.  If
+     * that handle is closed while we still wait, its close leaves the
+     * unloading to us (rt->unloading), so that only one close ever
+     * unloads a runtime. */
+    rt->unloading = 1;
     while (rt->exiting > 0 && rt->refs == 0)
       pthread_cond_wait (&exits_done, &runtimes_lock);
+    rt->unloading = 0;
     if (rt->refs == 0)
       unload_runtime (rt);
   }
