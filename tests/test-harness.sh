@@ -54,15 +54,19 @@ check "a program that hangs is stopped (status $rc after $elapsed s)" \
 like "... with a Bail out! line" "$tmp/hang.out" \
   '^Bail out! .*did not finish within 3 s'
 
-printf 'echo 1..1\nsleep 1000 &\nwait\n' > "$tmp/hang.sh"
+# The sleep's length is this run's own (GNU sleep takes fractions), so
+# that another run of this test beside it (make check in two trees) is
+# never taken for this one.
+naptime=1000.$$
+printf 'echo 1..1\nsleep %s &\nwait\n' "$naptime" > "$tmp/hang.sh"
 start=$(date +%s)
 NBDOCAML_TEST_TIMEOUT=3 "$runtest" "$tmp/hang.sh" > "$tmp/hangsh.out" 2> /dev/null
 rc=$?
 elapsed=$(( $(date +%s) - start ))
 check "a script that hangs is stopped (status $rc after $elapsed s)" \
   test $rc -eq 124 -a $elapsed -lt 60
-sleep 1
-check "... and what it started" test -z "$(pgrep -fx 'sleep 1000')"
+no_nap () { [ -z "$(pgrep -fx "sleep $naptime")" ]; }
+check "... and what it started" wait_for no_nap
 
 # -- e2e-lib's diagnostics --------------------------------------------------
 # A file without a final newline, and values with several lines, between
