@@ -9,6 +9,7 @@
 #ifndef NBDOCAML_GLUE_H
 #define NBDOCAML_GLUE_H
 
+#include <pthread.h>
 #include <stdint.h>
 /* Only the caml_-prefixed names of the runtime's headers: without this,
  * OCaml 4 defines old unprefixed names as macros (4.14 even "flush"). */
@@ -40,6 +41,10 @@ GLUE_HIDDEN void nbdocaml_internal_after_startup (void);
 /* After caml_startup, on the thread that ran it: from then on that thread
  * holds the runtime exactly as after nbdocaml_internal_acquire. */
 GLUE_HIDDEN void nbdocaml_internal_threads_started (void);
+/* runtime.c: initialise the registration gate of runtime-ocaml4.c (and
+ * of runtime-ocaml5.c before OCaml 5.2), a reader-writer lock with
+ * writers preferred.  0, or -1 if it cannot be made. */
+GLUE_HIDDEN int nbdocaml_internal_init_gate (pthread_rwlock_t *gate);
 /* Whether the runtime is up (fork handlers take it only then). */
 GLUE_HIDDEN void nbdocaml_internal_threads_live (int live);
 /* 1 when this runtime is never shut down once started (OCaml 5): see

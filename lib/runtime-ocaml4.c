@@ -132,26 +132,11 @@ prepare_thread (void)
     register_thread ();
 }
 
-static int
-init_gate (void)
-{
-  pthread_rwlockattr_t attr;
-  int r;
-
-  /* Writers first, or a new thread could wait forever under load. */
-  pthread_rwlockattr_init (&attr);
-  pthread_rwlockattr_setkind_np (&attr,
-                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-  r = pthread_rwlock_init (&st.gate, &attr);
-  pthread_rwlockattr_destroy (&attr);
-  return r == 0 ? 0 : -1;
-}
-
 int
 nbdocaml_internal_threads_init (void)
 {
   detect_threads ();
-  if (st.threads && init_gate () == -1)
+  if (st.threads && nbdocaml_internal_init_gate (&st.gate) == -1)
     return -1;
   return st.threads;
 }
@@ -274,7 +259,7 @@ fork_child (void)
   self.holding = 0;
   if (st.threads) {
     caml_enter_blocking_section ();
-    init_gate ();
+    nbdocaml_internal_init_gate (&st.gate);
   }
   else
     pthread_mutex_init (&st.lock, NULL);

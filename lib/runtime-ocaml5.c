@@ -85,20 +85,6 @@ static struct {
   pthread_rwlock_t gate;                /* used when gated */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static int
-init_gate (void)
-{
-  pthread_rwlockattr_t attr;
-  int r;
-
-  pthread_rwlockattr_init (&attr);
-  pthread_rwlockattr_setkind_np (&attr,
-                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-  r = pthread_rwlock_init (&st.gate, &attr);
-  pthread_rwlockattr_destroy (&attr);
-  return r == 0 ? 0 : -1;
-}
-
 /* systhreads gives each thread it registers an alternate signal stack of
  * its own (caml_init_signal_stack) and frees it when the thread
  * unregisters.  After a fork, though, its reinitialisation forgets the
@@ -220,7 +206,7 @@ nbdocaml_internal_threads_init (void)
     (int (*) (void)) nbdocaml_internal_own_symbol ("caml_c_thread_unregister");
   st.threads = st.thread_register && st.thread_unregister;
   st.gated = st.threads && NEED_REGISTRATION_GATE;
-  if (st.gated && init_gate () == -1)
+  if (st.gated && nbdocaml_internal_init_gate (&st.gate) == -1)
     return -1;
   return st.threads;
 }
@@ -342,7 +328,7 @@ fork_child (void)
    * this thread if it holds the runtime (it forked from a callback, or
    * took the runtime to fork). */
   if (st.gated) {
-    init_gate ();
+    nbdocaml_internal_init_gate (&st.gate);
     if (fork_took_runtime || self.holding)
       pthread_rwlock_rdlock (&st.gate);
   }

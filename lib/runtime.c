@@ -30,6 +30,22 @@
 
 #include "glue.h"
 
+/* Writers first, or a thread waiting to register could wait forever
+ * while calls keep coming. */
+int
+nbdocaml_internal_init_gate (pthread_rwlock_t *gate)
+{
+  pthread_rwlockattr_t attr;
+  int r;
+
+  pthread_rwlockattr_init (&attr);
+  pthread_rwlockattr_setkind_np (&attr,
+                                 PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  r = pthread_rwlock_init (gate, &attr);
+  pthread_rwlockattr_destroy (&attr);
+  return r == 0 ? 0 : -1;
+}
+
 static struct {
   int started, stopped;
   nbdocaml_glue_debug_fn debug;
